@@ -1,0 +1,71 @@
+"""nbgrader preprocessors of the trusted grading pipeline.
+
+:class:`ScoreProbes` goes into ``Autograde.autograde_preprocessors`` right
+after ``Execute``: for every autograder-test cell that has reference probe
+records, it replaces the cell's outputs with a verdict computed in the
+grader's process (see :mod:`autograder.scoring`), so that nbgrader's own
+``SaveAutoGrades``, formgrader, feedback and export see the trusted score.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from nbconvert.exporters.exporter import ResourcesDict
+from nbformat import NotebookNode, from_dict
+from nbgrader.coursedir import CourseDirectory
+from nbgrader.preprocessors import NbGraderPreprocessor
+from traitlets import Bool, Integer, Unicode
+
+from autograder.references import load_reference, reference_path
+from autograder.scoring import score_cell, verdict_outputs
+
+
+class ScoreProbes(NbGraderPreprocessor):
+    """Score autograder-test cells from their probe records, not their asserts."""
+
+    reference_dir = Unicode(
+        ".grading/references",
+        help="Folder of reference probe records, relative to the course root.",
+    ).tag(config=True)
+    build_missing = Bool(
+        True, help="Build (or rebuild) a missing or stale reference from source/."
+    ).tag(config=True)
+    reference_timeout = Integer(
+        1800, help="Seconds allowed per cell while building a reference."
+    ).tag(config=True)
+    strict = Bool(
+        False,
+        help="Score 0 any autograder-test cell that has no reference probes "
+             "(otherwise nbgrader's usual output-based rule applies).",
+    ).tag(config=True)
+
+    def preprocess(self, nb: NotebookNode, resources: ResourcesDict):
+        """Load the reference of this notebook, then score cell by cell."""
+        info = resources["nbgrader"]
+        coursedir = CourseDirectory(config=self.config)
+        root = Path(coursedir.root)
+        source = Path(coursedir.format_path(coursedir.source_directory, ".",
+                                            info["assignment"])) / f"{info['notebook']}.ipynb"
+        ref_file = reference_path(root / self.reference_dir, info["assignment"], info["notebook"])
+        self._reference = load_reference(source, ref_file, build_missing=self.build_missing,
+                                         timeout=self.reference_timeout)["cells"]
+        return super().preprocess(nb, resources)
+
+    def preprocess_cell(self, cell: NotebookNode, resources: ResourcesDict, cell_index: int):
+        """Replace one test cell's outputs by the trusted verdict."""
+        meta = cell.metadata.get("nbgrader", {})
+        if not (cell.cell_type == "code" and meta.get("grade") and not meta.get("solution")):
+            return cell, resources
+        reference = self._reference.get(meta.get("grade_id"))
+        if reference is None:
+            if self.strict:
+                cell.outputs = [from_dict({
+                    "output_type": "error", "ename": "NoTrustedCheck",
+                    "evalue": "this test cell has no hidden probes", "traceback": []})]
+            return cell, resources
+        score = score_cell(cell.outputs, reference, float(meta.get("points", 0)))
+        self.log.info("%s: %s/%s hidden cases -> %s/%s", meta.get("grade_id"), score.passed,
+                      score.total, score.points, score.max_points)
+        cell.outputs = [from_dict(o) for o in verdict_outputs(score, cell.outputs)]
+        return cell, resources

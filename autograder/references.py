@@ -1,0 +1,110 @@
+"""Reference probe records, built by executing the ``source/`` solutions.
+
+The reference of an assignment notebook is what the hidden probes publish
+when the instructor's own notebook (solutions included) runs top to bottom.
+It is built in the grader's trusted environment, stored under the course
+root in ``.grading/references/`` (never committed, never released, never
+mounted into a student's sandbox) and rebuilt automatically whenever the
+source notebook changes (its SHA-256 is stored alongside).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import nbformat
+
+from autograder.scoring import probe_payloads
+
+FORMAT_VERSION = 1
+
+
+class ReferenceError(RuntimeError):
+    """The reference run of a source notebook failed."""
+
+
+def sha256_file(path: Path) -> str:
+    """Hex SHA-256 of a file's bytes."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def reference_path(reference_dir: Path, assignment: str, notebook: str) -> Path:
+    """Where the reference JSON of ``assignment/notebook.ipynb`` is stored."""
+    return Path(reference_dir) / assignment / f"{notebook}.json"
+
+
+def grade_cell_payloads(nb) -> dict[str, list[dict]]:
+    """Probe payloads of every autograder-test cell, keyed by ``grade_id``."""
+    cells = {}
+    for cell in nb.cells:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if cell.cell_type == "code" and meta.get("grade") and not meta.get("solution"):
+            payloads = probe_payloads(cell.get("outputs", []))
+            if payloads:
+                cells[meta["grade_id"]] = payloads
+    return cells
+
+
+def execute_notebook(path: Path, timeout: int = 1800, kernel_name: str = "python3"):
+    """Execute a trusted notebook in a scratch copy of its folder; return it.
+
+    Raises :class:`ReferenceError` naming the first failing cell.
+    """
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError
+
+    path = Path(path)
+    nb = nbformat.read(path, as_version=4)
+    with tempfile.TemporaryDirectory(prefix="cnn-course-ref-") as tmp:
+        work = Path(tmp) / path.parent.name
+        shutil.copytree(path.parent, work)
+        env_profile = os.environ.get("CNN_COURSE_PROFILE")
+        client = NotebookClient(nb, timeout=timeout, kernel_name=kernel_name,
+                                resources={"metadata": {"path": str(work)}})
+        try:
+            client.execute()
+        except (CellExecutionError, CellTimeoutError) as exc:
+            raise ReferenceError(f"the source notebook {path} failed while building "
+                                 f"references (profile {env_profile or 'auto'}): {exc}") from exc
+    return nb
+
+
+def build_reference(source_notebook: Path, out_path: Path, timeout: int = 1800) -> dict:
+    """Execute ``source_notebook`` and write its probe payloads to ``out_path``."""
+    nb = execute_notebook(source_notebook, timeout=timeout)
+    cells = grade_cell_payloads(nb)
+    for grade_id, payloads in cells.items():
+        for payload in payloads:
+            bad = [r for r in payload["records"] if "error" in r]
+            if bad:
+                raise ReferenceError(f"reference solution of {grade_id} ({payload['name']}) "
+                                     f"raised on a hidden case: {bad[0]['error']}")
+    data = {"format": FORMAT_VERSION, "source": str(source_notebook),
+            "source_sha256": sha256_file(source_notebook), "cells": cells}
+    out_path = Path(out_path)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out_path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, indent=1))
+    os.chmod(tmp, 0o600)
+    tmp.replace(out_path)
+    return data
+
+
+def load_reference(source_notebook: Path, out_path: Path, build_missing: bool = True,
+                   timeout: int = 1800) -> dict:
+    """Load the reference for ``source_notebook``, (re)building it when stale."""
+    out_path = Path(out_path)
+    if out_path.exists():
+        data = json.loads(out_path.read_text())
+        if (data.get("format") == FORMAT_VERSION
+                and data.get("source_sha256") == sha256_file(source_notebook)):
+            return data
+    if not build_missing:
+        raise ReferenceError(f"no up-to-date reference for {source_notebook}; "
+                             f"run `cnn-course references` first")
+    return build_reference(source_notebook, out_path, timeout=timeout)

@@ -1,0 +1,165 @@
+"""Trusted comparison of probe records with reference records.
+
+Everything here runs in the grader's own process on plain JSON data parsed
+from the executed notebook: no object produced by student code is ever
+compared, called or unpickled.  See :mod:`course.probe` for the producing
+side.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from course.probe import PROBE_MIME
+
+MAX_REPORTED_FAILURES = 5
+
+
+def values_match(got: Any, want: Any, rtol: float = 0.0, atol: float = 0.0) -> bool:
+    """True when the JSON value ``got`` equals the reference ``want``.
+
+    Integers compare exactly unless a tolerance is given; floats compare with
+    ``math.isclose``; ``bool`` never matches a number; lists must have the
+    same length and match element-wise.
+    """
+    if isinstance(want, bool) or isinstance(got, bool):
+        return type(got) is type(want) and got == want
+    if isinstance(want, (int, float)):
+        if not isinstance(got, (int, float)):
+            return False
+        if isinstance(want, int) and isinstance(got, int) and rtol == 0 and atol == 0:
+            return got == want
+        return math.isclose(float(got), float(want), rel_tol=rtol, abs_tol=atol)
+    if isinstance(want, list):
+        return (isinstance(got, list) and len(got) == len(want)
+                and all(values_match(g, w, rtol, atol) for g, w in zip(got, want)))
+    if isinstance(want, dict):
+        return (isinstance(got, dict) and got.keys() == want.keys()
+                and all(values_match(got[k], want[k], rtol, atol) for k in want))
+    if isinstance(want, str) or want is None:
+        return type(got) is type(want) and got == want
+    return False
+
+
+@dataclass
+class CellScore:
+    """The outcome of one grade cell: points and human-readable reasons."""
+
+    points: float
+    max_points: float
+    passed: int
+    total: int
+    failures: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def fraction(self) -> float:
+        """Share of hidden cases passed (0 when there were none)."""
+        return self.passed / self.total if self.total else 0.0
+
+
+def probe_payloads(outputs: list) -> list[dict]:
+    """Extract well-formed probe payloads from a cell's outputs, in order."""
+    payloads = []
+    for output in outputs:
+        if output.get("output_type") not in ("display_data", "execute_result"):
+            continue
+        data = output.get("data", {}).get(PROBE_MIME)
+        if (isinstance(data, dict) and isinstance(data.get("name"), str)
+                and isinstance(data.get("records"), list)):
+            payloads.append(data)
+    return payloads
+
+
+def _short(value: Any, limit: int = 160) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _case_failure(name: str, index: int, want_rec: dict, got_rec: Any,
+                  rtol: float, atol: float) -> str | None:
+    """Why case ``index`` failed, or None if it passed.  Never shows the reference output."""
+    label = f"{name}, hidden case {index + 1}: input {_short(want_rec.get('input'))}"
+    if not isinstance(got_rec, dict):
+        return f"{label}: no result was recorded"
+    if got_rec.get("input") != want_rec.get("input"):
+        return f"{label}: the hidden input was altered before your function saw it"
+    if "error" in got_rec:
+        err = got_rec["error"] if isinstance(got_rec["error"], dict) else {}
+        return f"{label}: raised {err.get('type', 'an error')}: {err.get('message', '')}"
+    if "output" not in got_rec:
+        return f"{label}: no result was recorded"
+    if not values_match(got_rec["output"], want_rec.get("output"), rtol, atol):
+        return f"{label}: returned {_short(got_rec['output'])}, which is not correct"
+    return None
+
+
+def score_cell(outputs: list, reference: list[dict], max_points: float) -> CellScore:
+    """Score one grade cell's outputs against its reference payloads.
+
+    Each reference case is worth the same share of ``max_points``.  A probe
+    missing from the outputs fails all its cases; a probe published twice
+    counts only its first publication.
+    """
+    got_by_name: dict[str, dict] = {}
+    notes = []
+    for payload in probe_payloads(outputs):
+        if payload["name"] in got_by_name:
+            notes.append(f"probe {payload['name']} was published more than once; "
+                         "only the first record counts")
+            continue
+        got_by_name[payload["name"]] = payload
+    passed = total = 0
+    failures = []
+    for want in reference:
+        name = want["name"]
+        rtol, atol = float(want.get("rtol", 0.0)), float(want.get("atol", 0.0))
+        got = got_by_name.get(name)
+        got_records = got["records"] if got else []
+        for i, want_rec in enumerate(want["records"]):
+            total += 1
+            got_rec = got_records[i] if i < len(got_records) else None
+            reason = _case_failure(name, i, want_rec, got_rec, rtol, atol)
+            if reason is None:
+                passed += 1
+            else:
+                failures.append(reason)
+        if got is None:
+            notes.append(f"the hidden checks of {name} did not run")
+    points = math.floor(max_points * passed / total * 100) / 100 if total else 0.0
+    return CellScore(points, max_points, passed, total, failures, notes)
+
+
+def verdict_outputs(score: CellScore, original_outputs: list) -> list[dict]:
+    """The outputs a scored grade cell gets, encoding ``score`` for nbgrader.
+
+    nbgrader's ``determine_grade`` reads: an ``error`` output means 0, an
+    ``execute_result`` holding a number means partial credit, anything else
+    full credit.  Original stdout is kept (it is the student's own output);
+    an original error (a failing visible test) is reported as text.
+    """
+    lines = []
+    for output in original_outputs:
+        if output.get("output_type") == "stream" and output.get("name") == "stdout":
+            lines.append(output.get("text", "").rstrip("\n"))
+        elif output.get("output_type") == "error":
+            lines.append(f"Visible test failed: {output.get('ename')}: {output.get('evalue')}")
+    lines.append(f"Hidden checks: {score.passed} of {score.total} case(s) passed "
+                 f"-> {score.points:g} of {score.max_points:g} point(s).")
+    for reason in score.failures[:MAX_REPORTED_FAILURES]:
+        lines.append(f"  - {reason}")
+    if len(score.failures) > MAX_REPORTED_FAILURES:
+        lines.append(f"  ... and {len(score.failures) - MAX_REPORTED_FAILURES} more failing case(s)")
+    lines.extend(f"  note: {n}" for n in score.notes)
+    outputs: list[dict] = [{"output_type": "stream", "name": "stdout",
+                            "text": "\n".join(line for line in lines if line) + "\n"}]
+    if score.points <= 0:
+        message = f"{score.passed} of {score.total} hidden case(s) passed"
+        outputs.append({"output_type": "error", "ename": "HiddenChecksFailed",
+                        "evalue": message, "traceback": [f"HiddenChecksFailed: {message}"]})
+    elif score.points < score.max_points:
+        outputs.append({"output_type": "execute_result", "execution_count": None,
+                        "metadata": {}, "data": {"text/plain": f"{score.points:g}"}})
+    return outputs

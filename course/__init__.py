@@ -1,0 +1,1 @@
+"""Student-facing helpers for the CNN Course notebooks."""

@@ -1,0 +1,71 @@
+"""Run nbgrader's own steps on a course directory and read the results.
+
+Thin, documented wrappers used by the ``cnn-course`` command line and by the
+tests.  Each nbgrader step runs as a subprocess of ``nbgrader`` from the
+course root, exactly as an instructor would type it, so
+``nbgrader_config.py`` (the trusted preprocessors) always applies.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+
+class GradingError(RuntimeError):
+    """An nbgrader step failed as a whole (not one student's notebook)."""
+
+
+def nbgrader(course_root: Path, *args: str, timeout: int | None = None) -> subprocess.CompletedProcess:
+    """Run ``nbgrader ARGS...`` in ``course_root``; raise :class:`GradingError` on failure."""
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL=os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2"))
+    # nbgrader runs `alembic` and kernels from PATH: put this interpreter's bin first.
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    cmd = [sys.executable, "-m", "nbgrader", *args]
+    proc = subprocess.run(cmd, cwd=course_root, env=env, capture_output=True, text=True,
+                          timeout=timeout)
+    if proc.returncode != 0:
+        tail = "\n".join((proc.stdout + proc.stderr).splitlines()[-30:])
+        raise GradingError(f"`nbgrader {' '.join(args)}` failed (exit {proc.returncode}):\n{tail}")
+    return proc
+
+
+def generate_assignment(course_root: Path, assignment: str) -> None:
+    """``nbgrader generate_assignment ASSIGNMENT --force`` (source/ -> release/)."""
+    nbgrader(course_root, "generate_assignment", assignment, "--force")
+
+
+def autograde(course_root: Path, assignment: str, student: str | None = None,
+              force: bool = True) -> subprocess.CompletedProcess:
+    """``nbgrader autograde`` one assignment, for one student or all submitted."""
+    args = ["autograde", assignment, "--create"]
+    if student:
+        args += ["--student", student]
+    if force:
+        args.append("--force")
+    return nbgrader(course_root, *args)
+
+
+def generate_feedback(course_root: Path, assignment: str, student: str | None = None) -> None:
+    """``nbgrader generate_feedback`` (hidden tests are stripped by the course config)."""
+    args = ["generate_feedback", assignment, "--force"]
+    if student:
+        args += ["--student", student]
+    nbgrader(course_root, *args)
+
+
+def cell_scores(course_root: Path, assignment: str) -> dict[str, dict[str, tuple[float, float]]]:
+    """``{student: {grade_id: (score, max_score)}}`` from the course gradebook."""
+    from nbgrader.api import Gradebook
+
+    url = f"sqlite:///{Path(course_root) / 'gradebook.db'}"
+    out: dict[str, dict[str, tuple[float, float]]] = {}
+    with Gradebook(url) as gb:
+        for sub in gb.assignment_submissions(assignment):
+            scores = out.setdefault(sub.student.id, {})
+            for nb in sub.notebooks:
+                for grade in nb.grades:
+                    scores[grade.name] = (float(grade.score), float(grade.max_score))
+    return out

@@ -1,0 +1,75 @@
+"""Chapter 2's calculator widget, driven in JupyterLab by headless Chromium.
+
+Opens the *release* (student) notebook, runs all cells (execution stops at the
+first exercise, which raises NotImplementedError; the calculator in section 5
+comes before it), then changes the calculator's controls and checks that the
+Keras-backed summary follows.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+NOTEBOOK = "ch02_params_and_memory.ipynb"
+CELL_TIMEOUT_MS = 120_000  # first cell imports TensorFlow: slow on small machines
+UI_TIMEOUT_MS = 60_000
+
+
+def _labelled(scope, widget_class: str, label: str):
+    """The ipywidget of ``widget_class`` whose description label reads exactly ``label``."""
+    label_re = re.compile(rf"^\s*{re.escape(label)}\s*$")
+    return scope.locator(f".{widget_class}").filter(
+        has=scope.page.locator(".widget-label", has_text=label_re))
+
+
+def _run_all_cells(page) -> None:
+    """Run → Run All Cells, through the menu bar."""
+    page.locator("#jp-menu-panel").get_by_role("menuitem", name="Run", exact=True).click()
+    page.locator('.lm-Menu-item[data-command="notebook:run-all-cells"]').click()
+
+
+def test_calculator_widget_updates(ch02_lab, page):
+    from playwright.sync_api import expect
+
+    page.goto(ch02_lab.url(f"lab/tree/{NOTEBOOK}"), wait_until="domcontentloaded")
+    notebook = page.locator(".jp-NotebookPanel").filter(
+        has=page.locator(".jp-Cell")).first
+    expect(notebook).to_be_visible(timeout=UI_TIMEOUT_MS)
+    expect(page.locator("#jp-menu-panel")).to_be_visible(timeout=UI_TIMEOUT_MS)
+    # Wait for the kernel to be ready *and* connected to this page before running anything.
+    ch02_lab.wait_for_kernel_ready(NOTEBOOK, timeout=UI_TIMEOUT_MS / 1000)
+
+    _run_all_cells(page)
+
+    calc = notebook.locator(".jp-OutputArea-output").filter(
+        has=page.locator(".cnn-calc-summary")).first
+    total = calc.locator(".cnn-calc-summary .cnn-total-params")
+    expect(total).to_have_text("903,400", timeout=CELL_TIMEOUT_MS)
+
+    def output_shapes():
+        return calc.locator(".cnn-calc-summary table tr").filter(has=page.locator("td")).locator(
+            "td:nth-child(2)")
+
+    expect(output_shapes()).to_have_text(["(100, 150, 100)", "(50, 75, 200)", "(25, 38, 400)"])
+
+    # Filters: a Text widget with continuous_update=False, so the value is sent on Enter.
+    filters = _labelled(calc, "widget-text", "Filters").locator("input")
+    expect(filters).to_have_count(1)
+    filters.fill("10, 20, 40")
+    filters.press("Enter")
+    # (3*3*3+1)*10 + (3*3*10+1)*20 + (3*3*20+1)*40 = 280 + 1,820 + 7,240
+    expect(total).to_have_text("9,340", timeout=UI_TIMEOUT_MS)
+    expect(output_shapes()).to_have_text(["(100, 150, 10)", "(50, 75, 20)", "(25, 38, 40)"])
+
+    # Padding "valid": shapes shrink to floor((n - 3) / 2) + 1, parameters do not change.
+    padding = _labelled(calc, "widget-dropdown", "Padding").locator("select")
+    expect(padding).to_have_count(1)
+    padding.select_option("valid")
+    expect(output_shapes()).to_have_text(["(99, 149, 10)", "(49, 74, 20)", "(24, 36, 40)"],
+                                         timeout=UI_TIMEOUT_MS)
+    expect(total).to_have_text("9,340")
+    expect(calc.locator(".cnn-calc-error")).to_have_count(0)

@@ -1,0 +1,53 @@
+"""Build student submissions (real .ipynb files) from the release notebooks.
+
+A *solved* submission is the blank release notebook with every solution cell
+filled in from the instructor's ``source/`` notebook, exactly as a student
+would type it (the solution markers removed).  ``overrides`` replaces the code
+of chosen solution cells (by ``grade_id``) to make wrong answers or attacks.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parents[2]
+_MARKERS = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$\n?", re.MULTILINE)
+
+
+def _grade_id(cell) -> str | None:
+    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+
+
+def solved_sources(assignment: str) -> dict[str, str]:
+    """Solution-cell code of the source notebook, markers stripped, by grade_id."""
+    nb = nbformat.read(ROOT / "source" / assignment / f"{assignment}.ipynb", as_version=4)
+    return {_grade_id(c): _MARKERS.sub("", c.source) for c in nb.cells
+            if c.metadata.get("nbgrader", {}).get("solution")}
+
+
+def make_submission(course_root: Path, assignment: str, student: str, *, solved: bool = True,
+                    overrides: dict[str, str] | None = None, raw: Path | None = None) -> Path:
+    """Write ``submitted/STUDENT/ASSIGNMENT/ASSIGNMENT.ipynb`` under ``course_root``.
+
+    ``raw`` copies a given file as is (e.g. the source notebook itself, or a
+    corrupt file); otherwise the release notebook is filled in.
+    """
+    dest = Path(course_root) / "submitted" / student / assignment
+    dest.mkdir(parents=True, exist_ok=True)
+    target = dest / f"{assignment}.ipynb"
+    if raw is not None:
+        shutil.copy(raw, target)
+        return target
+    nb = nbformat.read(ROOT / "release" / assignment / f"{assignment}.ipynb", as_version=4)
+    answers = solved_sources(assignment) if solved else {}
+    answers.update(overrides or {})
+    for cell in nb.cells:
+        gid = _grade_id(cell)
+        if gid in answers and cell.metadata["nbgrader"].get("solution"):
+            cell.source = answers[gid]
+    nbformat.write(nb, target)
+    return target

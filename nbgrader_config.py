@@ -5,6 +5,7 @@ versions.  Autograding adds the trusted probe scorer right after execution,
 and feedback never shows hidden test code.
 """
 
+from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import (
     AssignLatePenalties,
     CheckCellMetadata,
@@ -15,7 +16,6 @@ from nbgrader.preprocessors import (
     LimitOutput,
     SaveAutoGrades,
 )
-from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
 
 from autograder.preprocessors import ScoreProbes
 

@@ -24,7 +24,7 @@ def nbgrader(course_root: Path, *args: str, timeout: int | None = None) -> subpr
     # nbgrader runs `alembic` and kernels from PATH: put this interpreter's bin first.
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
     cmd = [sys.executable, "-m", "nbgrader", *args]
-    proc = subprocess.run(cmd, cwd=course_root, env=env, capture_output=True, text=True,
+    proc = subprocess.run(cmd, cwd=course_root, env=env, capture_output=True, text=True, check=False,
                           timeout=timeout)
     if proc.returncode != 0:
         tail = "\n".join((proc.stdout + proc.stderr).splitlines()[-30:])

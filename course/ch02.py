@@ -14,7 +14,7 @@ your own functions.
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 DTYPE_BYTES = {"float64": 8, "float32": 4, "bfloat16": 2, "float16": 2}
 
@@ -108,7 +108,7 @@ def calculator(inference_ram_bytes: Callable | None = None,
             facts = keras_layer_facts(shape, layers)
             if any(d <= 0 for f in facts for d in f["output_shape"]):
                 raise ValueError("a layer's output would be empty")
-        except Exception as exc:  # any bad setting: say so, keep the widget alive
+        except Exception as exc:  # noqa: BLE001 - any bad setting: say so, keep the widget alive
             summary.value = f"<b class='cnn-calc-error'>Cannot build this network: {exc}</b>"
             return
         size = DTYPE_BYTES[controls["dtype"].value]
@@ -166,5 +166,5 @@ def _try_total(label: str, func: Callable, *args) -> str:
         return f"<p>{label}: <b>{_fmt_bytes(float(value))}</b></p>"
     except NotImplementedError:
         return f"<p>{label}: not implemented yet</p>"
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - student function, report anything
         return f"<p>{label}: raised {type(exc).__name__}: {exc}</p>"

@@ -23,7 +23,8 @@ from __future__ import annotations
 import math
 import numbers
 import traceback
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 PROBE_MIME = "application/vnd.cnn-course.probe+json"
 """MIME type of a probe record in a notebook cell's outputs."""
@@ -84,15 +85,15 @@ def _describe_error(exc: BaseException) -> dict:
 def run_case(func: Callable, args: Any) -> dict:
     """Call ``func`` on one case and return its record (output or error)."""
     if isinstance(args, dict):
-        call = lambda: func(**args)  # noqa: E731
+        call = lambda: func(**args)
     elif isinstance(args, (list, tuple)):
-        call = lambda: func(*args)  # noqa: E731
+        call = lambda: func(*args)
     else:
-        call = lambda: func(args)  # noqa: E731
+        call = lambda: func(args)
     record: dict[str, Any] = {"input": to_json(args)}
     try:
         result = call()
-    except Exception as exc:  # student code may raise anything
+    except Exception as exc:  # noqa: BLE001 - student code may raise anything
         record["error"] = _describe_error(exc)
         return record
     try:

@@ -1,0 +1,30 @@
+# The two README commands: `make lab` (set up, then JupyterLab on the course)
+# and `make test` (set up, then every test).  Both are safe to repeat.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+PYTEST_ARGS ?=
+
+.PHONY: setup lab test test-fast lint release clean
+
+setup:
+	./scripts/setup.sh
+
+lab: setup
+	$(VENV)/bin/cnn-course lab $(LAB_ARGS)
+
+lint: setup
+	$(VENV)/bin/ruff check .
+
+test: setup lint
+	$(PY) -m pytest -ra $(PYTEST_ARGS)
+
+test-fast: setup
+	$(PY) -m pytest -ra -m "not slow and not browser" $(PYTEST_ARGS)
+
+release: setup
+	$(VENV)/bin/cnn-course release
+
+clean:
+	rm -rf .grading autograded feedback submitted gradebook.db grades.csv

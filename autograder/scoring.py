@@ -20,7 +20,7 @@ MAX_REPORTED_FAILURES = 5
 def values_match(got: Any, want: Any, rtol: float = 0.0, atol: float = 0.0) -> bool:
     """True when the JSON value ``got`` equals the reference ``want``.
 
-    Integers compare exactly unless a tolerance is given; floats compare with
+    Integers compare exactly (and must be ints) unless a tolerance is given; floats compare with
     ``math.isclose``; ``bool`` never matches a number; lists must have the
     same length and match element-wise.
     """
@@ -29,8 +29,8 @@ def values_match(got: Any, want: Any, rtol: float = 0.0, atol: float = 0.0) -> b
     if isinstance(want, (int, float)):
         if not isinstance(got, (int, float)):
             return False
-        if isinstance(want, int) and isinstance(got, int) and rtol == 0 and atol == 0:
-            return got == want
+        if isinstance(want, int) and rtol == 0 and atol == 0:
+            return isinstance(got, int) and got == want  # exact counts must be ints
         return math.isclose(float(got), float(want), rel_tol=rtol, abs_tol=atol)
     if isinstance(want, list):
         return (isinstance(got, list) and len(got) == len(want)

@@ -57,8 +57,13 @@ def _cmd_references(args) -> int:
 
 
 def _cmd_grade(args) -> int:
-    grading.autograde(args.root, args.assignment, args.student, force=args.force)
-    grading.generate_feedback(args.root, args.assignment, args.student)
+    students = [args.student] if args.student else None
+    failed = {s: e for s, e in grading.grade_batch(args.root, args.assignment, students,
+                                                   force=args.force).items() if e}
+    try:
+        grading.generate_feedback(args.root, args.assignment, args.student)
+    except grading.GradingError as exc:  # feedback of the others is still written
+        print(f"cnn-course: some feedback could not be generated: {exc}", file=sys.stderr)
     out = args.root / "grades.csv"
     grading.nbgrader(args.root, "export", "--to", str(out))
     scores = grading.cell_scores(args.root, args.assignment)
@@ -66,8 +71,10 @@ def _cmd_grade(args) -> int:
         got = sum(s for s, _ in scores[student].values())
         total = sum(m for _, m in scores[student].values())
         print(f"{student:30s} {got:6.2f} / {total:g}")
+    for student, error in sorted(failed.items()):
+        print(f"{student:30s} NOT GRADED: {error.splitlines()[0]}")
     print(f"grades written to {out}")
-    return 0
+    return 1 if failed else 0
 
 
 def build_parser() -> argparse.ArgumentParser:

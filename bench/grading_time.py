@@ -21,8 +21,7 @@ from pathlib import Path
 
 from autograder import grading
 from autograder.references import build_reference, reference_path
-from tests.notebooks.conftest import make_course
-from tests.notebooks.submissions import make_submission
+from tests.notebooks.submissions import make_course, make_submission
 
 RESULTS = Path(__file__).parent / "results"
 

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import nbformat
 
+from autograder import grading
+
 ROOT = Path(__file__).resolve().parents[2]
 _MARKERS = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$\n?", re.MULTILINE)
 
@@ -51,3 +53,24 @@ def make_submission(course_root: Path, assignment: str, student: str, *, solved:
             cell.source = answers[gid]
     nbformat.write(nb, target)
     return target
+
+
+BARE_CONFIG = '''
+c = get_config()  # noqa: F821
+c.CourseDirectory.course_id = "cnn-course-bare"
+c.Execute.timeout = 600
+'''
+
+
+def make_course(tmp: Path, assignments: list[str], bare: bool = False) -> Path:
+    """Copy config, source/ and release/ of ``assignments`` into ``tmp``; generate them."""
+    tmp.mkdir(parents=True, exist_ok=True)
+    if bare:
+        (tmp / "nbgrader_config.py").write_text(BARE_CONFIG)
+    else:
+        shutil.copy(ROOT / "nbgrader_config.py", tmp / "nbgrader_config.py")
+    for assignment in assignments:
+        for step in ("source", "release"):
+            shutil.copytree(ROOT / step / assignment, tmp / step / assignment)
+        grading.generate_assignment(tmp, assignment)
+    return tmp

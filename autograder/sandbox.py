@@ -1,0 +1,673 @@
+"""Run grading kernels inside a bubblewrap sandbox.
+
+nbgrader executes every submitted notebook in a Jupyter kernel on the
+grader's machine.  :class:`SandboxedKernelManager` (and its asynchronous
+twin :class:`AsyncSandboxedKernelManager`, the one to give nbgrader) starts
+that kernel inside `bubblewrap <https://github.com/containers/bubblewrap>`_
+under resource limits, so that a submission is just an untrusted program
+with a private view of the machine.  In ``nbgrader_config.py``, use
+:class:`SandboxedExecute` instead of nbgrader's ``Execute`` in
+``c.Autograde.autograde_preprocessors``, and tune the limits with
+``c.SandboxedKernelManager.memory_limit_mb = ...`` etc.
+(``c.Execute.kernel_manager_class = ...`` alone does **not** work with
+nbgrader 0.9.6: ``Execute.__init__`` passes ``kernel_manager_class=
+AsyncKernelManager`` as a constructor argument, which traitlets lets win over
+the configuration.)
+
+Threat model
+------------
+The adversary is a student who controls the code of a submitted notebook
+and wants more points than they earned, to read what they must not (the
+instructor's ``source/`` solutions, hidden tests, reference records in
+``.grading/``, ``gradebook.db``, other students' submissions, the grader's
+home directory and credentials), to tamper with the grading (rewrite the
+course package, the Python installation, the gradebook), to reach the
+network (exfiltrate, download answers), or to take the machine down (memory,
+processes, CPU, disk).  The probe protocol (see ``README.md``) already makes
+the *score* independent of what runs in the kernel; the sandbox protects
+everything else on the grading machine.  Inside the sandbox the kernel:
+
+* sees a filesystem built from an **allow-list**, everything else is absent:
+  ``/usr`` (with ``/bin``, ``/lib``... mirrored as on the host) and a few
+  files of ``/etc`` read-only; the Python installation (``sys.base_prefix``)
+  and the virtual environment (``sys.prefix``) read-only at their own paths;
+  only the *folders* of the packages students import (``course``), not the
+  repository around them; a fresh ``/proc`` (own PID namespace), a minimal
+  ``/dev``, private size-limited tmpfs ``/tmp`` and ``/dev/shm``; the working
+  directory of the notebook (nbgrader's ``autograded/STUDENT/ASSIGNMENT/``)
+  read-write; and a private folder holding the connection file and the ZeroMQ
+  IPC sockets through which the grader talks to the kernel;
+* has no network at all (own network namespace with only a loopback that
+  leads nowhere), own IPC, UTS and cgroup namespaces, and a new terminal
+  session (no ``TIOCSTI`` injection into the grader's terminal);
+* holds no privilege: when the grader runs as root the kernel runs as the
+  unprivileged host user :attr:`~SandboxedKernelManager.sandbox_uid`
+  (``nobody``) with no capabilities, an empty bounding set and
+  ``no_new_privs`` (all mounts are also ``nosuid``); otherwise it runs as the
+  grader's own user inside a user namespace, with every capability dropped
+  and further user namespaces disabled;
+* gets a clean environment (an allow-list of variables, see
+  :attr:`~SandboxedKernelManager.env_passthrough`), ``HOME`` set to the
+  working directory and caches (Matplotlib, Keras, IPython) in ``/tmp``;
+* runs under ``prlimit``: address space, CPU seconds, processes (threads
+  count) and file size are limited, core dumps are off;
+* dies with the grader (``--die-with-parent``) and, being PID 1's child in its
+  own PID namespace, takes every process it started with it when it is shut
+  down or killed.
+
+Not covered: a kernel or bubblewrap vulnerability (the sandboxed process
+can still create user namespaces when the grader runs as root, as any
+unprivileged user can, which widens the kernel attack surface), a disk quota
+(``max_file_size_mb`` limits each file, not their number), side channels,
+and what the student writes into their own working directory (nbgrader
+collects that folder anyway).  Limits are per process: memory is an
+``RLIMIT_AS`` (virtual address space) limit, not a cgroup.
+
+Root and ``RLIMIT_NPROC``: the kernel never enforces ``RLIMIT_NPROC`` for
+processes whose real uid is host root, user namespace or not.  That is why,
+when the grader is root, the kernel is not merely *mapped* to ``nobody``
+(bubblewrap's ``--uid``) but really runs as host uid ``sandbox_uid``: the
+sandbox is assembled by bubblewrap as root (so it can bind the Python
+installation from root's private home), then ``setpriv`` drops to that uid
+just before the kernel starts.  The working directory is lent to that uid
+(``chown``) for the run and given back (previous owners restored, set-id
+bits cleared) once every sandboxed process is dead.  ``max_processes``
+counts all processes *and threads* of the real uid on the host, i.e. of all
+sandboxes running at the same time under ``sandbox_uid`` (nbgrader grades
+one notebook at a time), or of the grader's own user when the grader is not
+root.
+
+Interrupts are sent as ``interrupt_request`` messages (the kernel is in its
+own session, out of reach of the grader's process-group signals).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fnmatch
+import functools
+import importlib.util
+import json
+import os
+import select
+import shlex
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from jupyter_client.manager import AsyncKernelManager, KernelManager
+from jupyter_core.utils import run_sync
+from nbgrader.preprocessors import Execute
+from traitlets import Bool, Integer, List, Unicode
+
+__all__ = [
+    "AsyncSandboxedKernelManager",
+    "SandboxedExecute",
+    "SandboxedKernelManager",
+    "bwrap_usable",
+    "sandbox_process_ids",
+]
+
+MIB = 1024 * 1024
+
+ETC_ALLOW = (
+    "ld.so.cache", "ld.so.conf", "ld.so.conf.d", "passwd", "group", "nsswitch.conf", "host.conf",
+    "hosts", "gai.conf", "protocols", "services", "localtime", "timezone", "locale.alias",
+    "mime.types", "ssl/certs", "ssl/openssl.cnf", "alternatives", "fonts", "matplotlibrc",
+    "os-release",
+)
+"""Entries of ``/etc`` bound read-only into the sandbox when they exist."""
+
+ROOT_LINKS = ("bin", "sbin", "lib", "lib32", "lib64", "libx32")
+"""Top-level entries mirrored from the host: symlinks stay symlinks, folders are bound."""
+
+DEFAULT_ENV_PASSTHROUGH = [
+    "LANG", "LANGUAGE", "LC_*", "TZ", "TERM", "TF_CPP_*", "TF_ENABLE_*", "TF_FORCE_*", "TF_GPU_*",
+    "TF_NUM_*", "TF_DETERMINISTIC_OPS", "TF_XLA_FLAGS", "TF_USE_LEGACY_KERAS", "KERAS_BACKEND", "CNN_COURSE_*",
+    "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS",
+    "PYTHONHASHSEED", "PYTHONWARNINGS", "CUDA_VISIBLE_DEVICES", "JPY_SESSION_NAME",
+    "PYDEVD_DISABLE_FILE_VALIDATION",
+]
+
+_HOST_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+
+def _privileged() -> bool:
+    """Whether this process is root (then the kernel runs as ``sandbox_uid``)."""
+    return os.geteuid() == 0
+
+
+def _namespace_args(privileged: bool) -> list[str]:
+    """bubblewrap namespace and privilege options for the grader's identity.
+
+    As root, bubblewrap builds the sandbox without a user namespace (so that
+    ``setpriv`` can then become a real unprivileged host uid); otherwise
+    ``--unshare-all`` creates a user namespace, and further ones are disabled.
+    """
+    if privileged:
+        return ["--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
+                "--unshare-cgroup-try"]
+    return ["--unshare-all", "--unshare-user", "--disable-userns", "--cap-drop", "ALL"]
+
+
+def _setpriv_args(uid: int, gid: int) -> list[str]:
+    """Drop from root to ``uid:gid`` for good: no groups, capabilities or new privileges."""
+    return ["setpriv", f"--reuid={uid}", f"--regid={gid}", "--clear-groups", "--no-new-privs",
+            "--bounding-set=-all", "--inh-caps=-all", "--"]
+
+
+def _system_args() -> list[str]:
+    """Read-only ``/usr``, the top-level links/folders and the ``/etc`` allow-list."""
+    args = ["--ro-bind", "/usr", "/usr"]
+    for name in ROOT_LINKS:
+        path = Path("/", name)
+        if path.is_symlink():
+            args += ["--symlink", os.readlink(path), str(path)]
+        elif path.is_dir():
+            args += ["--ro-bind", str(path), str(path)]
+    made = {"/etc"}
+    args += ["--dir", "/etc"]
+    for name in ETC_ALLOW:
+        path = Path("/etc", name)
+        if path.exists():
+            if str(path.parent) not in made:
+                args += ["--dir", str(path.parent)]
+                made.add(str(path.parent))
+            args += ["--ro-bind", str(path), str(path)]
+    return args
+
+
+@functools.lru_cache(maxsize=8)
+def _bwrap_usable(bwrap: str, privileged: bool, uid: int, gid: int) -> tuple[bool, str]:
+    tools = [bwrap, "prlimit"] + (["setpriv"] if privileged else [])
+    for tool in tools:
+        if shutil.which(tool) is None:
+            package = "bubblewrap" if tool == bwrap else "util-linux"
+            return False, f"`{tool}` was not found on PATH (install the Debian package {package})"
+    inner = _setpriv_args(uid, gid) if privileged else []
+    cmd = [shutil.which(bwrap), *_namespace_args(privileged), "--die-with-parent", "--new-session",
+           *_system_args(), "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--clearenv",
+           "--", *inner, "/usr/bin/true"]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60, check=False,
+                              env={"PATH": _HOST_PATH})
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return False, f"`{shlex.join(cmd)}` could not run: {exc}"
+    if proc.returncode != 0:
+        why = (proc.stderr or proc.stdout).strip() or f"exit status {proc.returncode}"
+        hint = ("" if privileged else " (unprivileged user namespaces may be disabled: check "
+                "`sysctl kernel.unprivileged_userns_clone user.max_user_namespaces "
+                "kernel.apparmor_restrict_unprivileged_userns`)")
+        return False, f"a test sandbox failed: {why}{hint}"
+    return True, "bubblewrap works" + (f" (kernels run as uid {uid})" if privileged else "")
+
+
+def bwrap_usable(bwrap: str = "bwrap", uid: int = 65534, gid: int = 65534) -> tuple[bool, str]:
+    """Try a real sandbox (``bwrap <namespaces> ... true``); return ``(ok, why)``.
+
+    ``why`` explains a failure in one sentence (missing tool, namespaces
+    refused...).  As root the test also drops to ``uid:gid`` with ``setpriv``,
+    exactly like a grading kernel.  The answer is cached per process.
+    """
+    return _bwrap_usable(bwrap, _privileged(), uid, gid)
+
+
+def _ancestors(path: str) -> list[str]:
+    """``/a/b/c`` -> ``["/a", "/a/b"]``."""
+    parts = Path(path).parts[1:-1]
+    return ["/" + "/".join(parts[: i + 1]) for i in range(len(parts))]
+
+
+def _within(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip("/") + "/")
+
+
+def _pid_namespace(pid: int | str) -> int | None:
+    try:
+        return os.stat(f"/proc/{pid}/ns/pid").st_ino
+    except OSError:
+        return None
+
+
+def _alive(pid: int | str) -> bool:
+    """Whether ``pid`` exists and is not a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rsplit(b")", 1)[1].split()[0] != b"Z"
+    except (OSError, IndexError):
+        return False
+
+
+def sandbox_process_ids(pid_namespace: int) -> list[int]:
+    """Host pids of the live (non-zombie) processes in the PID namespace ``pid_namespace``."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and _pid_namespace(entry) == pid_namespace and _alive(entry):
+            pids.append(int(entry))
+    return pids
+
+
+def _owner(st: os.stat_result) -> tuple[int, int]:
+    return st.st_uid, st.st_gid
+
+
+def _lend_tree(root: str, uid: int, gid: int) -> dict[str, tuple[int, int]]:
+    """``chown -R`` ``root`` to ``uid:gid`` without following links; return previous owners."""
+    owners = {".": _owner(os.lstat(root))}
+    os.chown(root, uid, gid, follow_symlinks=False)
+    for dirpath, dirnames, filenames, dirfd in os.fwalk(root, follow_symlinks=False):
+        rel = os.path.relpath(dirpath, root)
+        for name in dirnames + filenames:
+            st = os.stat(name, dir_fd=dirfd, follow_symlinks=False)
+            owners[os.path.normpath(os.path.join(rel, name))] = _owner(st)
+            os.chown(name, uid, gid, dir_fd=dirfd, follow_symlinks=False)
+    return owners
+
+
+def _restore_tree(root: str, owners: dict[str, tuple[int, int]]) -> None:
+    """Give a lent tree back: recorded owners, new entries to the root's owner, set-id bits off.
+
+    Unknown files with several hard links are left alone (they may be links to
+    files outside the tree).
+    """
+    default = owners.get(".", (0, 0))
+    os.chown(root, *default, follow_symlinks=False)
+    for dirpath, dirnames, filenames, dirfd in os.fwalk(root, follow_symlinks=False):
+        rel = os.path.relpath(dirpath, root)
+        for name in dirnames + filenames:
+            key = os.path.normpath(os.path.join(rel, name))
+            try:
+                st = os.stat(name, dir_fd=dirfd, follow_symlinks=False)
+                if key not in owners and stat.S_ISREG(st.st_mode) and st.st_nlink > 1:
+                    continue
+                if stat.S_ISREG(st.st_mode) and st.st_mode & (stat.S_ISUID | stat.S_ISGID):
+                    os.chmod(name, stat.S_IMODE(st.st_mode) & ~0o6000, dir_fd=dirfd)
+                os.chown(name, *owners.get(key, default), dir_fd=dirfd, follow_symlinks=False)
+            except FileNotFoundError:
+                continue
+
+
+class _Sandbox:
+    """Per-kernel state: private folder, lent working directory, bubblewrap's info pipe."""
+
+    def __init__(self, private_dir: str, privileged: bool, uid: int, gid: int):
+        self.private_dir = private_dir
+        self.privileged = privileged
+        self.uid, self.gid = uid, gid
+        self.workdir: str | None = None
+        self.lent: dict[str, tuple[int, int]] | None = None
+        self.info_fd: int | None = None
+        self.info: dict = {}
+        self.command: list[str] = []
+
+    def read_info(self, timeout: float = 10.0) -> dict:
+        """bubblewrap's ``--info-fd`` JSON (``child-pid``, ``pid-namespace``...), once."""
+        if self.info_fd is not None:
+            data = b""
+            deadline = time.monotonic() + timeout
+            try:
+                while time.monotonic() < deadline:
+                    ready, _, _ = select.select([self.info_fd], [], [], deadline - time.monotonic())
+                    chunk = os.read(self.info_fd, 65536) if ready else b""
+                    if not chunk:
+                        break
+                    data += chunk
+            finally:
+                os.close(self.info_fd)
+                self.info_fd = None
+            with contextlib.suppress(ValueError):
+                self.info = json.loads(data.decode() or "{}")
+        return self.info
+
+
+class SandboxedKernelManager(KernelManager):
+    """A :class:`~jupyter_client.manager.KernelManager` whose kernels run in bubblewrap.
+
+    The kernel command becomes ``prlimit LIMITS -- bwrap OPTIONS -- [setpriv
+    ...] KERNEL_CMD``; the transport is forced to ZeroMQ IPC sockets in a
+    private folder bound into the sandbox (there is no network inside).  See
+    the module docstring for what the sandbox allows.  With ``enabled =
+    False`` this is a plain kernel manager.
+    """
+
+    enabled = Bool(True, help="Run kernels inside the bubblewrap sandbox.").tag(config=True)
+    allow_unsandboxed = Bool(
+        False,
+        help="When bubblewrap is unusable, run the kernel unsandboxed with a warning instead "
+             "of refusing to start it.",
+    ).tag(config=True)
+    memory_limit_mb = Integer(
+        8192, help="Address-space limit of every sandboxed process in MiB (prlimit --as); "
+                   "0 for none.  TensorFlow reserves far more address space than it uses.",
+    ).tag(config=True)
+    cpu_time_s = Integer(
+        3600, help="CPU seconds of every sandboxed process, all its threads together "
+                   "(prlimit --cpu); 0 for none.",
+    ).tag(config=True)
+    max_processes = Integer(
+        256, help="Processes and threads of the sandbox's real uid (prlimit --nproc; counts the "
+                  "whole uid on the host, see the module docstring); 0 for none.",
+    ).tag(config=True)
+    max_file_size_mb = Integer(
+        512, help="Largest file a sandboxed process may write, in MiB (prlimit --fsize); 0 for none.",
+    ).tag(config=True)
+    tmpfs_size_mb = Integer(
+        1024, help="Size of each private tmpfs (/tmp and /dev/shm) in MiB; they use host memory.",
+    ).tag(config=True)
+    readonly_paths = List(
+        Unicode(), help="Extra host paths bound read-only at the same place (e.g. datasets).",
+    ).tag(config=True)
+    device_paths = List(
+        Unicode(), help="Host device nodes to expose (e.g. /dev/nvidia0, /dev/nvidiactl, "
+                        "/dev/nvidia-uvm for a GPU); missing ones are skipped.",
+    ).tag(config=True)
+    packages = List(
+        Unicode(), default_value=["course"],
+        help="Importable packages whose folders (only) are bound read-only, for packages "
+             "installed in editable mode outside the virtual environment.",
+    ).tag(config=True)
+    env_passthrough = List(
+        Unicode(), default_value=DEFAULT_ENV_PASSTHROUGH,
+        help="Environment variables (fnmatch patterns) passed into the sandbox; all others "
+             "are dropped.",
+    ).tag(config=True)
+    sandbox_uid = Integer(
+        65534, help="Host uid the kernel runs as when the grader is root (default nobody).",
+    ).tag(config=True)
+    sandbox_gid = Integer(
+        65534, help="Host gid the kernel runs as when the grader is root (default nogroup).",
+    ).tag(config=True)
+    ipc_dir = Unicode(
+        "", help="Folder in which each kernel's private folder (connection file, IPC sockets) "
+                 "is created; empty for the system temporary folder.",
+    ).tag(config=True)
+    bwrap_path = Unicode("bwrap", help="The bubblewrap executable.").tag(config=True)
+
+    _sandbox: _Sandbox | None = None
+    _keras_cache: str | None = None
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def _decide_sandbox(self) -> bool:
+        """Whether this start is sandboxed; refuse (or warn) when bubblewrap is unusable."""
+        if not self.enabled:
+            return False
+        ok, why = bwrap_usable(self.bwrap_path, self.sandbox_uid, self.sandbox_gid)
+        if ok:
+            return True
+        if self.allow_unsandboxed:
+            self.log.warning("bubblewrap is unusable (%s): running the kernel WITHOUT a sandbox "
+                             "because allow_unsandboxed is set", why)
+            return False
+        raise RuntimeError(
+            f"Refusing to start an unsandboxed grading kernel: bubblewrap is unusable: {why}. "
+            f"Fix that, or set c.{type(self).__name__}.allow_unsandboxed = True to grade without "
+            f"a sandbox (untrusted code then runs with the grader's rights).")
+
+    async def _async_pre_start_kernel(self, **kw):
+        """Create the private folder and switch the transport to IPC sockets inside it."""
+        if self._sandbox is None and self._decide_sandbox():
+            privileged = _privileged()
+            private = tempfile.mkdtemp(prefix="kernel-sandbox-", dir=self.ipc_dir or None)
+            if privileged:
+                os.chown(private, self.sandbox_uid, self.sandbox_gid)
+            self._sandbox = _Sandbox(private, privileged, self.sandbox_uid, self.sandbox_gid)
+        if self._sandbox is not None:
+            self.transport = "ipc"
+            self.cache_ports = False
+            self.ip = os.path.join(self._sandbox.private_dir, "ipc")
+        kernel_cmd, kw = await super()._async_pre_start_kernel(**kw)
+        if self._sandbox is not None and self.kernel_spec is not None:
+            # Signals to the process group reach bwrap only: interrupt by message.
+            self.kernel_spec.interrupt_mode = "message"
+        return kernel_cmd, kw
+
+    async def _async_launch_kernel(self, kernel_cmd: list[str], **kw) -> None:
+        """Launch ``kernel_cmd`` wrapped in prlimit + bubblewrap."""
+        if self._sandbox is None:
+            await super()._async_launch_kernel(kernel_cmd, **kw)
+            return
+        box = self._sandbox
+        pass_fds: tuple[int, ...] = ()
+        try:
+            cmd, kw = self._wrap(box, kernel_cmd, kw)
+            pass_fds = kw["pass_fds"]
+            self.log.debug("Sandboxed kernel: %s", shlex.join(cmd))
+            await super()._async_launch_kernel(cmd, **kw)
+        except BaseException:
+            self._close(pass_fds)
+            self._teardown(box)
+            raise
+        self._close(pass_fds)
+
+    @staticmethod
+    def _close(fds) -> None:
+        for fd in fds:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+    async def _async_cleanup_resources(self, restart: bool = False) -> None:
+        """Clean up as usual, then make sure the sandbox is gone and give its folders back."""
+        await super()._async_cleanup_resources(restart=restart)
+        if self._sandbox is not None and not restart:
+            self._teardown(self._sandbox)
+
+    pre_start_kernel = run_sync(_async_pre_start_kernel)
+    _launch_kernel = run_sync(_async_launch_kernel)
+    cleanup_resources = run_sync(_async_cleanup_resources)
+
+    # ------------------------------------------------------------------ introspection
+
+    @property
+    def sandboxed(self) -> bool:
+        """Whether the current kernel runs inside the sandbox."""
+        return self._sandbox is not None
+
+    @property
+    def sandbox_command(self) -> list[str]:
+        """The full command line of the last sandboxed launch (empty if none)."""
+        return list(self._sandbox.command) if self._sandbox else []
+
+    def sandbox_pids(self) -> list[int]:
+        """Host pids of every live process of the sandbox, bubblewrap included."""
+        if self._sandbox is None:
+            return []
+        pids = []
+        process = getattr(self.provisioner, "process", None) if self.provisioner else None
+        if process is not None and process.poll() is None:
+            pids.append(process.pid)
+        namespace = self._sandbox.read_info().get("pid-namespace")
+        if namespace:
+            pids += [p for p in sandbox_process_ids(namespace) if p not in pids]
+        return pids
+
+    # ------------------------------------------------------------------ the sandbox
+
+    def _readonly_sources(self) -> list[str]:
+        """Python installation, virtual environment, package folders, extras (existing, deduplicated)."""
+        paths = [sys.base_prefix, sys.prefix]
+        for name in self.packages:
+            spec = importlib.util.find_spec(name)
+            if spec is None:
+                self.log.warning("sandbox: package %r is not importable here; not bound", name)
+                continue
+            if spec.submodule_search_locations:
+                paths += list(spec.submodule_search_locations)
+            elif spec.origin:
+                paths.append(spec.origin)
+        paths += list(self.readonly_paths)
+        keras_cache = Path(os.environ.get("KERAS_HOME") or Path.home() / ".keras") / "datasets"
+        result: list[str] = []
+        for path in paths:
+            for candidate in {os.path.abspath(path), os.path.realpath(path)}:
+                if os.path.exists(candidate) and candidate not in result:
+                    result.append(candidate)
+        result.sort(key=lambda p: (p.count("/"), p))
+        kept: list[str] = []
+        for path in result:
+            if not any(_within(path, k) for k in [*kept, "/usr"]):
+                kept.append(path)
+        self._keras_cache = str(keras_cache) if keras_cache.is_dir() else None
+        return kept
+
+    def _kernel_env(self, env: dict[str, str], workdir: str, kernel_cmd: list[str]) -> dict[str, str]:
+        """The kernel's environment: the allow-listed variables plus fixed sandbox settings."""
+        out = {k: v for k, v in env.items()
+               if any(fnmatch.fnmatchcase(k, pat) for pat in self.env_passthrough)}
+        bindir = os.path.dirname(kernel_cmd[0]) if os.path.isabs(kernel_cmd[0]) else ""
+        out.update({
+            "HOME": workdir,
+            "PATH": ":".join(p for p in (bindir, "/usr/local/bin", "/usr/bin", "/bin") if p),
+            "TMPDIR": "/tmp",
+            "MPLCONFIGDIR": "/tmp/matplotlib",
+            "KERAS_HOME": "/tmp/keras",
+            "IPYTHONDIR": "/tmp/ipython",
+            "XDG_CACHE_HOME": "/tmp/cache",
+            "XDG_CONFIG_HOME": "/tmp/config",
+            "XDG_DATA_HOME": "/tmp/data",
+            "JUPYTER_RUNTIME_DIR": "/tmp/jupyter-runtime",
+            "PYTHONNOUSERSITE": "1",
+        })
+        return out
+
+    def _limit_args(self) -> list[str]:
+        args = ["prlimit"]
+        if self.memory_limit_mb > 0:
+            args.append(f"--as={self.memory_limit_mb * MIB}")
+        if self.cpu_time_s > 0:
+            args.append(f"--cpu={self.cpu_time_s}")
+        if self.max_processes > 0:
+            args.append(f"--nproc={self.max_processes}")
+        if self.max_file_size_mb > 0:
+            args.append(f"--fsize={self.max_file_size_mb * MIB}")
+        return [*args, "--core=0", "--"]
+
+    def _wrap(self, box: _Sandbox, kernel_cmd: list[str], kw: dict) -> tuple[list[str], dict]:
+        """Build ``prlimit ... -- bwrap ... -- [setpriv ...] kernel_cmd`` and its Popen options."""
+        kw = dict(kw)
+        workdir = kw.get("cwd")
+        if not workdir:
+            workdir = os.path.join(box.private_dir, "work")
+            os.makedirs(workdir, exist_ok=True)
+        workdir = os.path.realpath(workdir)
+        if box.privileged and box.lent is None:
+            box.workdir, box.lent = workdir, _lend_tree(workdir, box.uid, box.gid)
+
+        # The connection file lives in root's runtime folder: give the kernel a copy.
+        connection = os.path.join(box.private_dir, "connection.json")
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(connection)
+        fd = os.open(connection, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o400)
+        with os.fdopen(fd, "wb") as f:
+            f.write(Path(self.connection_file).read_bytes())
+        if box.privileged:
+            os.chown(connection, box.uid, box.gid)
+        originals = {self.connection_file, os.path.realpath(self.connection_file)}
+        inner = []
+        for arg in kernel_cmd:
+            for original in originals:
+                arg = arg.replace(original, connection)
+            inner.append(arg)
+
+        size = str(self.tmpfs_size_mb * MIB)
+        args = [shutil.which(self.bwrap_path) or self.bwrap_path,
+                *_namespace_args(box.privileged), "--die-with-parent", "--new-session",
+                "--hostname", "sandbox", *_system_args(),
+                "--proc", "/proc", "--dev", "/dev",
+                "--perms", "1777", "--size", size, "--tmpfs", "/tmp",
+                "--perms", "1777", "--size", size, "--tmpfs", "/dev/shm"]
+        for dev in self.device_paths:
+            args += ["--dev-bind-try", dev, dev]
+
+        readonly = self._readonly_sources()
+        exposed = [p for p in readonly if _within(p, workdir)]
+        if workdir == "/" or exposed:
+            raise RuntimeError(f"refusing to run a sandboxed kernel in {workdir}: binding it "
+                               f"read-write would expose {exposed or ['/']}")
+        binds = [("--ro-bind", p, p) for p in readonly]
+        binds += [("--bind", workdir, workdir), ("--bind", box.private_dir, box.private_dir)]
+        if self._keras_cache:  # offline Keras datasets of the grader, read-only
+            binds.append(("--ro-bind", self._keras_cache, "/tmp/keras/datasets"))
+        made = {"/", "/usr", "/etc", "/proc", "/dev", "/tmp", *(f"/{n}" for n in ROOT_LINKS)}
+        mounted = ["/usr", "/proc", "/dev", "/etc"]
+        for kind, src, dest in binds:
+            for parent in _ancestors(dest):
+                if parent not in made and not any(_within(parent, m) for m in mounted):
+                    args += ["--dir", parent]
+                    made.add(parent)
+            args += [kind, src, dest]
+            mounted.append(dest)
+
+        env = self._kernel_env(kw.get("env") or os.environ, workdir, inner)
+        args += ["--chdir", workdir, "--clearenv", "--unsetenv", "JPY_PARENT_PID"]
+        for key, value in sorted(env.items()):
+            args += ["--setenv", key, value]
+
+        read_fd, write_fd = os.pipe()
+        box.info_fd = read_fd
+        args += ["--info-fd", str(write_fd), "--"]
+        if box.privileged:
+            args += _setpriv_args(box.uid, box.gid)
+        cmd = self._limit_args() + args + inner
+        box.command = cmd
+        kw.update(cwd=workdir, env={"PATH": _HOST_PATH, "LANG": "C.UTF-8"}, pass_fds=(write_fd,))
+        return cmd, kw
+
+    def _teardown(self, box: _Sandbox) -> None:
+        """Kill whatever is left of the sandbox, restore the lent folder, remove the private one."""
+        process = getattr(self.provisioner, "process", None) if self.provisioner else None
+        if process is not None and process.poll() is None:
+            with contextlib.suppress(OSError):
+                os.killpg(process.pid, signal.SIGKILL)
+            with contextlib.suppress(OSError):
+                process.kill()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=5)
+        namespace = box.read_info(timeout=1).get("pid-namespace")
+        deadline = time.monotonic() + 10
+        while namespace and time.monotonic() < deadline:
+            left = sandbox_process_ids(namespace)
+            if not left:
+                break
+            for pid in left:  # bwrap's PID 1 is gone: these are being killed by the kernel
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGKILL)
+            time.sleep(0.05)
+        else:
+            if namespace:
+                self.log.error("sandbox processes %s survived their sandbox",
+                               sandbox_process_ids(namespace))
+        if box.lent is not None and box.workdir:
+            try:
+                _restore_tree(box.workdir, box.lent)
+            except OSError as exc:
+                self.log.error("could not give %s back to its owner: %s", box.workdir, exc)
+            box.lent = None
+        shutil.rmtree(box.private_dir, ignore_errors=True)
+        if self._sandbox is box:
+            self._sandbox = None
+
+
+class AsyncSandboxedKernelManager(SandboxedKernelManager, AsyncKernelManager):
+    """The asynchronous sandboxed kernel manager (what nbgrader and nbclient use by default)."""
+
+    pre_start_kernel = SandboxedKernelManager._async_pre_start_kernel
+    _launch_kernel = SandboxedKernelManager._async_launch_kernel
+    cleanup_resources = SandboxedKernelManager._async_cleanup_resources
+
+
+class SandboxedExecute(Execute):
+    """nbgrader's ``Execute`` preprocessor, with kernels in the sandbox.
+
+    Put it in place of ``Execute`` in ``c.Autograde.autograde_preprocessors``;
+    ``c.Execute.*`` options (timeout, interrupt_on_timeout...) still apply.
+    """
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("kernel_manager_class", AsyncSandboxedKernelManager)
+        super().__init__(*args, **kwargs)

@@ -15,7 +15,7 @@ from nbconvert.exporters.exporter import ResourcesDict
 from nbformat import NotebookNode, from_dict
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import NbGraderPreprocessor
-from traitlets import Bool, Integer, Unicode
+from traitlets import Bool, Integer, List, Unicode
 
 from autograder.references import load_reference, reference_path
 from autograder.scoring import score_cell, verdict_outputs
@@ -34,6 +34,13 @@ class ScoreProbes(NbGraderPreprocessor):
     reference_timeout = Integer(
         1800, help="Seconds allowed per cell while building a reference."
     ).tag(config=True)
+    profile = Unicode(
+        "", help="Threshold profile for model grading (cpu/gpu); empty: detect like the notebooks."
+    ).tag(config=True)
+    model_wrapper = List(
+        Unicode(), default_value=[],
+        help="Command prefix that sandboxes the model evaluation process.",
+    ).tag(config=True)
     strict = Bool(
         False,
         help="Score 0 any autograder-test cell that has no reference probes "
@@ -48,6 +55,7 @@ class ScoreProbes(NbGraderPreprocessor):
         source = Path(coursedir.format_path(coursedir.source_directory, ".",
                                             info["assignment"])) / f"{info['notebook']}.ipynb"
         ref_file = reference_path(root / self.reference_dir, info["assignment"], info["notebook"])
+        self._workdir = Path(resources.get("metadata", {}).get("path") or ".")
         self._reference = load_reference(source, ref_file, build_missing=self.build_missing,
                                          timeout=self.reference_timeout)["cells"]
         return super().preprocess(nb, resources)
@@ -64,8 +72,26 @@ class ScoreProbes(NbGraderPreprocessor):
                     "output_type": "error", "ename": "NoTrustedCheck",
                     "evalue": "this test cell has no hidden probes", "traceback": []})]
             return cell, resources
-        score = score_cell(cell.outputs, reference, float(meta.get("points", 0)))
+        score = score_cell(cell.outputs, reference, float(meta.get("points", 0)),
+                           model_scorer=self._score_model)
         self.log.info("%s: %s/%s hidden cases -> %s/%s", meta.get("grade_id"), score.passed,
                       score.total, score.points, score.max_points)
         cell.outputs = [from_dict(o) for o in verdict_outputs(score, cell.outputs)]
         return cell, resources
+
+    def _score_model(self, want: dict) -> tuple[float, str]:
+        """Grade the model file named by the trusted reference payload ``want``."""
+        from autograder.models import model_credit
+
+        profile = self.profile or _detect_profile()
+        verdict = model_credit(want["path"], want["task"], profile, self._workdir,
+                               wrapper=list(self.model_wrapper) or None)
+        self.log.info("model %s: %s", want["path"], verdict.message)
+        return verdict.share, verdict.message
+
+
+def _detect_profile() -> str:
+    """The profile the grader runs under (``CNN_COURSE_PROFILE`` or GPU detection)."""
+    from course.env import get_profile
+
+    return get_profile()

@@ -9,6 +9,7 @@ side.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,7 +50,7 @@ class CellScore:
 
     points: float
     max_points: float
-    passed: int
+    passed: float
     total: int
     failures: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -96,12 +97,15 @@ def _case_failure(name: str, index: int, want_rec: dict, got_rec: Any,
     return None
 
 
-def score_cell(outputs: list, reference: list[dict], max_points: float) -> CellScore:
+def score_cell(outputs: list, reference: list[dict], max_points: float,
+               model_scorer: Callable[[dict], tuple[float, str]] | None = None) -> CellScore:
     """Score one grade cell's outputs against its reference payloads.
 
     Each reference case is worth the same share of ``max_points``.  A probe
     missing from the outputs fails all its cases; a probe published twice
-    counts only its first publication.
+    counts only its first publication.  A reference payload of kind
+    ``"model"`` is one case whose share (0..1) comes from ``model_scorer``,
+    called with the trusted reference payload (never the student's).
     """
     got_by_name: dict[str, dict] = {}
     notes = []
@@ -111,10 +115,20 @@ def score_cell(outputs: list, reference: list[dict], max_points: float) -> CellS
                          "only the first record counts")
             continue
         got_by_name[payload["name"]] = payload
-    passed = total = 0
+    passed: float = 0
+    total = 0
     failures = []
     for want in reference:
         name = want["name"]
+        if want.get("kind") == "model":
+            total += 1
+            if model_scorer is None:
+                failures.append(f"{name}: no model evaluator is configured")
+                continue
+            share, message = model_scorer(want)
+            passed += share
+            (notes if share >= 1 else failures).append(f"{name}: {message}")
+            continue
         rtol, atol = float(want.get("rtol", 0.0)), float(want.get("atol", 0.0))
         got = got_by_name.get(name)
         got_records = got["records"] if got else []
@@ -146,7 +160,7 @@ def verdict_outputs(score: CellScore, original_outputs: list) -> list[dict]:
             lines.append(output.get("text", "").rstrip("\n"))
         elif output.get("output_type") == "error":
             lines.append(f"Visible test failed: {output.get('ename')}: {output.get('evalue')}")
-    lines.append(f"Hidden checks: {score.passed} of {score.total} case(s) passed "
+    lines.append(f"Hidden checks: {score.passed:g} of {score.total} case(s) passed "
                  f"-> {score.points:g} of {score.max_points:g} point(s).")
     for reason in score.failures[:MAX_REPORTED_FAILURES]:
         lines.append(f"  - {reason}")
@@ -156,7 +170,7 @@ def verdict_outputs(score: CellScore, original_outputs: list) -> list[dict]:
     outputs: list[dict] = [{"output_type": "stream", "name": "stdout",
                             "text": "\n".join(line for line in lines if line) + "\n"}]
     if score.points <= 0:
-        message = f"{score.passed} of {score.total} hidden case(s) passed"
+        message = f"{score.passed:g} of {score.total} hidden case(s) passed"
         outputs.append({"output_type": "error", "ename": "HiddenChecksFailed",
                         "evalue": message, "traceback": [f"HiddenChecksFailed: {message}"]})
     elif score.points < score.max_points:

@@ -136,3 +136,17 @@ def _publish(payload: dict) -> None:
     summary = (f"probe {payload['name']}: {len(payload['records'])} hidden case(s) recorded"
                + (f", {failures} raised an error" if failures else ""))
     display({PROBE_MIME: payload, "text/plain": summary}, raw=True)
+
+
+def probe_model(name: str, path: str, task: str) -> None:
+    """Announce that the model saved at ``path`` is to be graded on ``task``.
+
+    The grader evaluates the file itself, in a sandbox, on test data the
+    student cannot change (see ``autograder.models``); the path and task it
+    uses are those of the *reference* run, so changing them here gains nothing.
+    """
+    import os
+
+    payload = {"name": name, "kind": "model", "path": path, "task": task,
+               "records": [{"input": path, "output": os.path.isfile(path)}]}
+    _publish(payload)

@@ -1,0 +1,93 @@
+"""Trusted grading of saved models: file checks, sandboxed evaluation, credit.
+
+A chapter that trains a model grades the *file* the notebook saved, never
+numbers the student printed.  :func:`check_model_file` refuses missing files,
+symlinks, files outside the submission, oversized files and non-``.keras``
+archives; :func:`evaluate_model_file` evaluates the file in a separate process
+(:mod:`autograder.evaluate_model`), optionally wrapped in the sandbox command,
+and :func:`model_credit` turns the result into a share of the points through
+the threshold table :mod:`course.thresholds`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from course.thresholds import THRESHOLDS, credit
+
+MAX_MODEL_BYTES = 200 * 1024 * 1024
+
+
+@dataclass
+class ModelVerdict:
+    """Share of the points (0..1) earned by a model, and why."""
+
+    share: float
+    message: str
+    accuracy: float | None = None
+
+
+def check_model_file(path: Path, root: Path, max_bytes: int = MAX_MODEL_BYTES) -> str | None:
+    """Why ``path`` (relative to the submission ``root``) cannot be graded, or None."""
+    root = Path(root).resolve()
+    path = Path(root, path)
+    if path.is_symlink():
+        return f"{path.name} is a symbolic link; save the model itself with model.save()"
+    if not path.exists():
+        return f"no model file named {path.name} was saved in the assignment folder"
+    if root not in path.resolve().parents:
+        return f"{path.name} lies outside the submission folder"
+    if not path.is_file():
+        return f"{path.name} is not a regular file"
+    size = path.stat().st_size
+    if size > max_bytes:
+        return f"{path.name} is {size / 1e6:.0f} MB, above the {max_bytes / 1e6:.0f} MB limit"
+    if not zipfile.is_zipfile(path):
+        return f"{path.name} is not a Keras .keras archive (save with model.save('{path.name}'))"
+    return None
+
+
+def evaluate_model_file(path: Path, task: str, wrapper: list[str] | None = None,
+                        timeout: int = 900) -> dict:
+    """Run :mod:`autograder.evaluate_model` on ``path`` in a separate process."""
+    cmd = [*(wrapper or []), sys.executable, "-m", "autograder.evaluate_model", str(path), task]
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", CUDA_VISIBLE_DEVICES=os.environ.get(
+        "CUDA_VISIBLE_DEVICES", ""))
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env,
+                              check=False)
+    except subprocess.TimeoutExpired:
+        return {"ok": False, "error": f"evaluating the model took longer than {timeout} s"}
+    for line in reversed(proc.stdout.splitlines()):
+        if line.startswith("{"):
+            try:
+                return json.loads(line)
+            except json.JSONDecodeError:
+                break
+    return {"ok": False, "error": f"the model evaluation crashed (exit {proc.returncode}): "
+                                  f"{proc.stderr.strip().splitlines()[-1:] or ''}"}
+
+
+def model_credit(path: str, task: str, profile: str, root: Path,
+                 wrapper: list[str] | None = None, min_conv_layers: int = 1) -> ModelVerdict:
+    """Check, evaluate and grade the model file ``path`` of one submission."""
+    problem = check_model_file(Path(path), root)
+    if problem:
+        return ModelVerdict(0.0, problem)
+    result = evaluate_model_file(Path(root, path), task, wrapper)
+    if not result.get("ok"):
+        return ModelVerdict(0.0, result.get("error", "the model could not be evaluated"))
+    if result["conv_layers"] < min_conv_layers:
+        return ModelVerdict(0.0, "the model has no convolutional layer; this exercise asks for a CNN",
+                            result["accuracy"])
+    share = credit(task, profile, result["accuracy"])
+    table = THRESHOLDS[task][profile]
+    return ModelVerdict(share, f"test accuracy {result['accuracy']:.2%} on {result['n']:,} images "
+                               f"({profile} profile: {table['zero']:.1%} earns 0, "
+                               f"{table['full']:.1%} earns full points)", result["accuracy"])

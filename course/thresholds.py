@@ -1,0 +1,24 @@
+"""Accuracy thresholds per profile: the one table notebooks and the grader both read.
+
+A profile is ``"cpu"`` (2-core laptops, CI) or ``"gpu"`` (lab machines, the
+grading server); see :func:`course.env.get_profile`.  Partial credit is
+linear between ``zero`` (0 points) and ``full`` (all points), in test-set
+accuracy.
+"""
+
+from __future__ import annotations
+
+THRESHOLDS: dict[str, dict[str, dict[str, float]]] = {
+    # Chapter 9: MNIST test accuracy of the student's saved model.
+    "ch09_mnist": {
+        "cpu": {"zero": 0.980, "full": 0.995},
+        "gpu": {"zero": 0.985, "full": 0.997},
+    },
+}
+
+
+def credit(task: str, profile: str, accuracy: float) -> float:
+    """Share of the points (0..1) that ``accuracy`` earns for ``task`` in ``profile``."""
+    table = THRESHOLDS[task][profile]
+    share = (accuracy - table["zero"]) / (table["full"] - table["zero"])
+    return max(0.0, min(1.0, share))

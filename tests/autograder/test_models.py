@@ -1,0 +1,97 @@
+"""Trusted model grading: file checks, safe loading, accuracy to credit."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+from autograder.models import check_model_file, model_credit
+from course.thresholds import THRESHOLDS, credit
+
+pytestmark = pytest.mark.slow
+TASK = "ch09_mnist"
+
+
+@pytest.fixture(scope="module")
+def keras():
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import keras
+
+    keras.utils.set_random_seed(0)
+    return keras
+
+
+@pytest.fixture(scope="module")
+def small_cnn_file(keras, tmp_path_factory):
+    """A small CNN trained for a few seconds on 6,000 MNIST images."""
+    from course.data import load_mnist
+
+    (x, y), _ = load_mnist()
+    x = x[:6000, ..., None].astype("float32") / 255.0
+    model = keras.Sequential([
+        keras.Input((28, 28, 1)), keras.layers.Conv2D(16, 3, activation="relu"),
+        keras.layers.MaxPooling2D(), keras.layers.Flatten(), keras.layers.Dense(10)])
+    model.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.fit(x, y[:6000], epochs=1, batch_size=64, verbose=0)
+    folder = tmp_path_factory.mktemp("sub")
+    model.save(folder / "mnist_model.keras")
+    return folder
+
+
+def test_credit_is_linear_between_the_thresholds():
+    table = THRESHOLDS[TASK]["cpu"]
+    assert credit(TASK, "cpu", table["zero"]) == 0
+    assert credit(TASK, "cpu", table["full"]) == 1
+    assert credit(TASK, "cpu", (table["zero"] + table["full"]) / 2) == pytest.approx(0.5)
+    assert credit(TASK, "cpu", 0.5) == 0 and credit(TASK, "cpu", 1.0) == 1
+    assert THRESHOLDS[TASK]["gpu"]["full"] > table["full"], "the gpu profile is stricter"
+
+
+def test_a_real_cnn_is_evaluated_on_the_official_test_set(keras, small_cnn_file):
+    from course.data import load_mnist
+
+    verdict = model_credit("mnist_model.keras", TASK, "cpu", small_cnn_file)
+    _, (x, y) = load_mnist()
+    model = keras.saving.load_model(small_cnn_file / "mnist_model.keras")
+    in_process = float(np.mean(model.predict(x[..., None] / 255.0, verbose=0).argmax(1) == y))
+    assert verdict.accuracy == pytest.approx(in_process, abs=1e-4)
+    assert 0.8 < verdict.accuracy < 0.99
+    assert "10,000 images" in verdict.message
+    assert verdict.share == pytest.approx(credit(TASK, "cpu", verdict.accuracy))
+
+
+def test_missing_symlinked_huge_and_foreign_files_are_refused(small_cnn_file, tmp_path):
+    assert "no model file" in check_model_file("nope.keras", small_cnn_file)
+    outside = tmp_path / "elsewhere.keras"
+    outside.write_bytes((small_cnn_file / "mnist_model.keras").read_bytes())
+    (small_cnn_file / "link.keras").symlink_to(outside)
+    assert "symbolic link" in check_model_file("link.keras", small_cnn_file)
+    (small_cnn_file / "fake.keras").write_text("accuracy = 1.0")
+    assert "not a Keras" in check_model_file("fake.keras", small_cnn_file)
+    assert "above the" in check_model_file("mnist_model.keras", small_cnn_file, max_bytes=1000)
+    assert check_model_file("mnist_model.keras", small_cnn_file) is None
+
+
+def test_lambda_layers_are_not_loaded(keras, tmp_path):
+    model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Lambda(lambda t: t * 0),
+                              keras.layers.Conv2D(2, 3), keras.layers.Flatten(), keras.layers.Dense(10)])
+    model.save(tmp_path / "m.keras")
+    verdict = model_credit("m.keras", TASK, "cpu", tmp_path)
+    assert verdict.share == 0 and "could not be loaded safely" in verdict.message
+
+
+def test_a_dense_only_model_is_not_a_cnn(keras, tmp_path):
+    model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(), keras.layers.Dense(10)])
+    model.save(tmp_path / "m.keras")
+    verdict = model_credit("m.keras", TASK, "cpu", tmp_path)
+    assert verdict.share == 0 and "no convolutional layer" in verdict.message
+
+
+def test_wrong_output_shape_is_explained(keras, tmp_path):
+    model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Conv2D(3, 3),
+                              keras.layers.Flatten(), keras.layers.Dense(7)])
+    model.save(tmp_path / "m.keras")
+    verdict = model_credit("m.keras", TASK, "cpu", tmp_path)
+    assert verdict.share == 0 and "not 10 class scores" in verdict.message

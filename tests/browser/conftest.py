@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -204,7 +205,7 @@ def start_lab_server(source_dir: Path, workdir: Path) -> LabServer:
     cmd = [
         sys.executable, "-m", "jupyter", "lab",
         "--no-browser", "--allow-root",
-        f"--ServerApp.token={token}",
+        f"--IdentityProvider.token={token}",
         "--ServerApp.ip=127.0.0.1",
         f"--ServerApp.port={port}",
         "--ServerApp.port_retries=0",
@@ -239,6 +240,36 @@ def start_lab_server(source_dir: Path, workdir: Path) -> LabServer:
                                    f"{SERVER_START_TIMEOUT_S} s\n--- server log ---\n{server.log_tail()}")
             time.sleep(POLL_S)
     return server
+
+
+NOTEBOOK_UI_TIMEOUT_MS = 60_000
+
+
+def open_notebook(page, server: LabServer, notebook: str, timeout_ms: int = NOTEBOOK_UI_TIMEOUT_MS):
+    """Open ``notebook`` in JupyterLab and wait until its kernel is idle and connected.
+
+    Returns the locator of the notebook panel.  Running cells before the kernel is
+    connected is the classic source of flakiness, so do not skip the kernel wait.
+    """
+    from playwright.sync_api import expect
+
+    page.goto(server.url(f"lab/tree/{notebook}"), wait_until="domcontentloaded")
+    panel = page.locator(".jp-NotebookPanel").filter(has=page.locator(".jp-Cell")).first
+    expect(panel).to_be_visible(timeout=timeout_ms)
+    expect(page.locator("#jp-menu-panel")).to_be_visible(timeout=timeout_ms)
+    server.wait_for_kernel_ready(notebook, timeout=timeout_ms / 1000)
+    return panel
+
+
+def run_all_cells(page) -> None:
+    """Run → Run All Cells through the menu bar (acts on the active notebook).
+
+    In JupyterLab 4.6 the menu item has no ``data-command="notebook:run-all-cells"``
+    (the Run menu uses generic ``runmenu:*`` commands), so it is found by its label.
+    """
+    page.locator("#jp-menu-panel").get_by_role("menuitem", name="Run", exact=True).click()
+    page.locator("#jp-mainmenu-run").locator('li[role="menuitem"]').filter(
+        has=page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$"))).click()
 
 
 @pytest.fixture(scope="module")
@@ -283,6 +314,8 @@ def pytest_runtest_makereport(item, call):
 @pytest.fixture
 def page(browser, request, tmp_path):
     """A fresh browser context and page; on failure, a screenshot and the console log."""
+    from playwright.sync_api import Error as PlaywrightError
+
     context = browser.new_context(viewport={"width": 1600, "height": 1200})
     context.set_default_timeout(30_000)
     page = context.new_page()
@@ -298,7 +331,7 @@ def page(browser, request, tmp_path):
             try:
                 page.screenshot(path=str(shot), full_page=True)
                 print(f"\nscreenshot of the failing page: {shot}")
-            except Exception as exc:  # the page may be gone; the report matters more
+            except (PlaywrightError, OSError) as exc:  # the page may be gone; the report matters more
                 print(f"\nno screenshot ({exc})")
             print("--- browser console (last 50) ---\n" + "\n".join(console[-50:]))
         context.close()

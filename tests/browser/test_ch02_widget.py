@@ -9,13 +9,16 @@ Keras-backed summary follows.
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
+
+from tests.browser.conftest import open_notebook, run_all_cells
 
 pytestmark = pytest.mark.browser
 
 NOTEBOOK = "ch02_params_and_memory.ipynb"
-CELL_TIMEOUT_MS = 120_000  # first cell imports TensorFlow: slow on small machines
+CELL_TIMEOUT_MS = 120_000  # the setup cell imports TensorFlow: slow on small machines
 UI_TIMEOUT_MS = 60_000
 
 
@@ -26,29 +29,23 @@ def _labelled(scope, widget_class: str, label: str):
         has=scope.page.locator(".widget-label", has_text=label_re))
 
 
-def _run_all_cells(page) -> None:
-    """Run → Run All Cells, through the menu bar."""
-    page.locator("#jp-menu-panel").get_by_role("menuitem", name="Run", exact=True).click()
-    page.locator('.lm-Menu-item[data-command="notebook:run-all-cells"]').click()
-
-
 def test_calculator_widget_updates(ch02_lab, page):
     from playwright.sync_api import expect
 
-    page.goto(ch02_lab.url(f"lab/tree/{NOTEBOOK}"), wait_until="domcontentloaded")
-    notebook = page.locator(".jp-NotebookPanel").filter(
-        has=page.locator(".jp-Cell")).first
-    expect(notebook).to_be_visible(timeout=UI_TIMEOUT_MS)
-    expect(page.locator("#jp-menu-panel")).to_be_visible(timeout=UI_TIMEOUT_MS)
-    # Wait for the kernel to be ready *and* connected to this page before running anything.
-    ch02_lab.wait_for_kernel_ready(NOTEBOOK, timeout=UI_TIMEOUT_MS / 1000)
+    start = time.monotonic()
 
-    _run_all_cells(page)
+    def phase(name: str) -> None:
+        print(f"{time.monotonic() - start:6.1f} s  {name}")
+
+    notebook = open_notebook(page, ch02_lab, NOTEBOOK, timeout_ms=UI_TIMEOUT_MS)
+    phase("notebook open, kernel idle and connected")
+    run_all_cells(page)
 
     calc = notebook.locator(".jp-OutputArea-output").filter(
         has=page.locator(".cnn-calc-summary")).first
     total = calc.locator(".cnn-calc-summary .cnn-total-params")
     expect(total).to_have_text("903,400", timeout=CELL_TIMEOUT_MS)
+    phase("calculator rendered")
 
     def output_shapes():
         return calc.locator(".cnn-calc-summary table tr").filter(has=page.locator("td")).locator(
@@ -64,6 +61,7 @@ def test_calculator_widget_updates(ch02_lab, page):
     # (3*3*3+1)*10 + (3*3*10+1)*20 + (3*3*20+1)*40 = 280 + 1,820 + 7,240
     expect(total).to_have_text("9,340", timeout=UI_TIMEOUT_MS)
     expect(output_shapes()).to_have_text(["(100, 150, 10)", "(50, 75, 20)", "(25, 38, 40)"])
+    phase("filters applied")
 
     # Padding "valid": shapes shrink to floor((n - 3) / 2) + 1, parameters do not change.
     padding = _labelled(calc, "widget-dropdown", "Padding").locator("select")
@@ -73,3 +71,4 @@ def test_calculator_widget_updates(ch02_lab, page):
                                          timeout=UI_TIMEOUT_MS)
     expect(total).to_have_text("9,340")
     expect(calc.locator(".cnn-calc-error")).to_have_count(0)
+    phase("padding applied")

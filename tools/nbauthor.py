@@ -9,6 +9,7 @@ metadata that nbgrader expects exact.
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
@@ -69,4 +70,5 @@ def write(path, cells) -> None:
     for i, cell in enumerate(nb.cells):
         cell["id"] = f"cell-{i:03d}"
     nbformat.validate(nb)
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, str(path))

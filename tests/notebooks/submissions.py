@@ -24,10 +24,15 @@ def _grade_id(cell) -> str | None:
     return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
 
 
+def strip_solution_markers(code: str) -> str:
+    """``code`` without its ``### BEGIN/END SOLUTION`` lines (what a student would type)."""
+    return _MARKERS.sub("", code)
+
+
 def solved_sources(assignment: str) -> dict[str, str]:
     """Solution-cell code of the source notebook, markers stripped, by grade_id."""
     nb = nbformat.read(ROOT / "source" / assignment / f"{assignment}.ipynb", as_version=4)
-    return {_grade_id(c): _MARKERS.sub("", c.source) for c in nb.cells
+    return {_grade_id(c): strip_solution_markers(c.source) for c in nb.cells
             if c.metadata.get("nbgrader", {}).get("solution")}
 
 

@@ -66,6 +66,7 @@ def _cmd_grade(args) -> int:
         print(f"cnn-course: some feedback could not be generated: {exc}", file=sys.stderr)
     out = args.root / "grades.csv"
     grading.nbgrader(args.root, "export", "--to", str(out))
+    add_flags_column(out, args.root, failed)
     scores = grading.cell_scores(args.root, args.assignment)
     for student in sorted(scores):
         got = sum(s for s, _ in scores[student].values())
@@ -75,6 +76,26 @@ def _cmd_grade(args) -> int:
         print(f"{student:30s} NOT GRADED: {error.splitlines()[0]}")
     print(f"grades written to {out}")
     return 1 if failed else 0
+
+
+def add_flags_column(csv_path: Path, root: Path, failed: dict[str, str]) -> None:
+    """Add a ``flags`` column to nbgrader's export: tamper flags and grading failures."""
+    import csv
+
+    from autograder.tamper import read_flags
+
+    with csv_path.open(newline="") as f:
+        rows = list(csv.DictReader(f))
+    for row in rows:
+        flags = read_flags(root, row["assignment"], row["student_id"])
+        if row["student_id"] in failed:
+            flags = ["not graded: " + failed[row["student_id"]].splitlines()[0], *flags]
+        row["flags"] = " | ".join(flags)
+    fields = list(rows[0].keys()) if rows else ["flags"]
+    with csv_path.open("w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(rows)
 
 
 def build_parser() -> argparse.ArgumentParser:

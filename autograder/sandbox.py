@@ -78,7 +78,13 @@ one notebook at a time), or of the grader's own user when the grader is not
 root.
 
 Interrupts are sent as ``interrupt_request`` messages (the kernel is in its
-own session, out of reach of the grader's process-group signals).
+own session, out of reach of the grader's process-group signals), and the
+kernel sees ``JPY_PARENT_PID=1``: its parent really is bubblewrap's PID 1.
+
+Use :class:`AsyncSandboxedKernelManager` with nbclient and nbgrader: with a
+blocking manager, nbclient waits forever on a kernel that died (e.g. one
+that TensorFlow aborted because a thread could not be created under the
+memory limit) instead of raising ``DeadKernelError``.
 """
 
 from __future__ import annotations
@@ -142,17 +148,32 @@ def _privileged() -> bool:
     return os.geteuid() == 0
 
 
-def _namespace_args(privileged: bool) -> list[str]:
+@functools.lru_cache(maxsize=8)
+def _bwrap_options(bwrap: str) -> frozenset[str]:
+    """The long options this bubblewrap accepts (from ``bwrap --help``)."""
+    try:
+        text = subprocess.run([bwrap, "--help"], capture_output=True, text=True, timeout=30,
+                              check=False).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return frozenset()
+    return frozenset(word for word in text.split() if word.startswith("--"))
+
+
+def _namespace_args(privileged: bool, bwrap: str = "bwrap") -> list[str]:
     """bubblewrap namespace and privilege options for the grader's identity.
 
     As root, bubblewrap builds the sandbox without a user namespace (so that
     ``setpriv`` can then become a real unprivileged host uid); otherwise
-    ``--unshare-all`` creates a user namespace, and further ones are disabled.
+    ``--unshare-all`` creates a user namespace, and further ones are disabled
+    where bubblewrap supports it (0.8+).
     """
     if privileged:
         return ["--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
                 "--unshare-cgroup-try"]
-    return ["--unshare-all", "--unshare-user", "--disable-userns", "--cap-drop", "ALL"]
+    args = ["--unshare-all", "--unshare-user", "--cap-drop", "ALL"]
+    if "--disable-userns" in _bwrap_options(bwrap):
+        args.append("--disable-userns")
+    return args
 
 
 def _setpriv_args(uid: int, gid: int) -> list[str]:
@@ -190,7 +211,8 @@ def _bwrap_usable(bwrap: str, privileged: bool, uid: int, gid: int) -> tuple[boo
             package = "bubblewrap" if tool == bwrap else "util-linux"
             return False, f"`{tool}` was not found on PATH (install the Debian package {package})"
     inner = _setpriv_args(uid, gid) if privileged else []
-    cmd = [shutil.which(bwrap), *_namespace_args(privileged), "--die-with-parent", "--new-session",
+    bwrap = shutil.which(bwrap)
+    cmd = [bwrap, *_namespace_args(privileged, bwrap), "--die-with-parent", "--new-session",
            *_system_args(), "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--clearenv",
            "--", *inner, "/usr/bin/true"]
     try:
@@ -343,7 +365,9 @@ class SandboxedKernelManager(KernelManager):
     ).tag(config=True)
     memory_limit_mb = Integer(
         8192, help="Address-space limit of every sandboxed process in MiB (prlimit --as); "
-                   "0 for none.  TensorFlow reserves far more address space than it uses.",
+                   "0 for none.  TensorFlow reserves far more address space than it uses: "
+                   "`import keras` needs about 1.6 GiB, training a small CNN 2.4-3.5 GiB "
+                   "(2-64 threads); below that TensorFlow aborts the kernel.",
     ).tag(config=True)
     cpu_time_s = Integer(
         3600, help="CPU seconds of every sandboxed process, all its threads together "
@@ -364,7 +388,8 @@ class SandboxedKernelManager(KernelManager):
     ).tag(config=True)
     device_paths = List(
         Unicode(), help="Host device nodes to expose (e.g. /dev/nvidia0, /dev/nvidiactl, "
-                        "/dev/nvidia-uvm for a GPU); missing ones are skipped.",
+                        "/dev/nvidia-uvm for a GPU, with memory_limit_mb = 0 since CUDA reserves "
+                        "huge address ranges); missing ones are skipped.",
     ).tag(config=True)
     packages = List(
         Unicode(), default_value=["course"],
@@ -421,7 +446,12 @@ class SandboxedKernelManager(KernelManager):
             self.transport = "ipc"
             self.cache_ports = False
             self.ip = os.path.join(self._sandbox.private_dir, "ipc")
-        kernel_cmd, kw = await super()._async_pre_start_kernel(**kw)
+        try:
+            kernel_cmd, kw = await super()._async_pre_start_kernel(**kw)
+        except BaseException:
+            if self._sandbox is not None:
+                self._teardown(self._sandbox)
+            raise
         if self._sandbox is not None and self.kernel_spec is not None:
             # Signals to the process group reach bwrap only: interrupt by message.
             self.kernel_spec.interrupt_mode = "message"
@@ -473,6 +503,11 @@ class SandboxedKernelManager(KernelManager):
         """The full command line of the last sandboxed launch (empty if none)."""
         return list(self._sandbox.command) if self._sandbox else []
 
+    @property
+    def sandbox_info(self) -> dict:
+        """bubblewrap's description of the running sandbox (``child-pid``, ``pid-namespace``...)."""
+        return dict(self._sandbox.read_info()) if self._sandbox else {}
+
     def sandbox_pids(self) -> list[int]:
         """Host pids of every live process of the sandbox, bubblewrap included."""
         if self._sandbox is None:
@@ -515,6 +550,19 @@ class SandboxedKernelManager(KernelManager):
         self._keras_cache = str(keras_cache) if keras_cache.is_dir() else None
         return kept
 
+    @staticmethod
+    def _check_workdir(workdir: str, readonly: list[str]) -> None:
+        """Refuse a working directory whose read-write binding would expose too much.
+
+        It must not contain a read-only source (the repository around ``course``,
+        a home holding the Python installation), the grader's own working
+        directory (nbgrader's course root) or the grader's home.
+        """
+        exposed = [p for p in [*readonly, os.getcwd(), str(Path.home()), "/"] if _within(p, workdir)]
+        if exposed:
+            raise RuntimeError(f"refusing to run a sandboxed kernel in {workdir}: binding it "
+                               f"read-write would expose {exposed}")
+
     def _kernel_env(self, env: dict[str, str], workdir: str, kernel_cmd: list[str]) -> dict[str, str]:
         """The kernel's environment: the allow-listed variables plus fixed sandbox settings."""
         out = {k: v for k, v in env.items()
@@ -532,6 +580,10 @@ class SandboxedKernelManager(KernelManager):
             "XDG_DATA_HOME": "/tmp/data",
             "JUPYTER_RUNTIME_DIR": "/tmp/jupyter-runtime",
             "PYTHONNOUSERSITE": "1",
+            # The grader's pid means nothing in the sandbox's PID namespace, where the
+            # kernel's parent is bubblewrap's PID 1: ipykernel then neither polls its
+            # parent nor prints its "Ctrl-C will not work" banner.
+            "JPY_PARENT_PID": "1",
         })
         return out
 
@@ -555,6 +607,8 @@ class SandboxedKernelManager(KernelManager):
             workdir = os.path.join(box.private_dir, "work")
             os.makedirs(workdir, exist_ok=True)
         workdir = os.path.realpath(workdir)
+        readonly = self._readonly_sources()
+        self._check_workdir(workdir, readonly)
         if box.privileged and box.lent is None:
             box.workdir, box.lent = workdir, _lend_tree(workdir, box.uid, box.gid)
 
@@ -574,21 +628,16 @@ class SandboxedKernelManager(KernelManager):
                 arg = arg.replace(original, connection)
             inner.append(arg)
 
-        size = str(self.tmpfs_size_mb * MIB)
-        args = [shutil.which(self.bwrap_path) or self.bwrap_path,
-                *_namespace_args(box.privileged), "--die-with-parent", "--new-session",
-                "--hostname", "sandbox", *_system_args(),
-                "--proc", "/proc", "--dev", "/dev",
-                "--perms", "1777", "--size", size, "--tmpfs", "/tmp",
-                "--perms", "1777", "--size", size, "--tmpfs", "/dev/shm"]
+        bwrap = shutil.which(self.bwrap_path) or self.bwrap_path
+        tmpfs = ["--perms", "1777"]
+        if self.tmpfs_size_mb > 0 and "--size" in _bwrap_options(bwrap):
+            tmpfs += ["--size", str(self.tmpfs_size_mb * MIB)]
+        args = [bwrap, *_namespace_args(box.privileged, bwrap), "--die-with-parent", "--new-session",
+                "--hostname", "sandbox", *_system_args(), "--proc", "/proc", "--dev", "/dev",
+                *tmpfs, "--tmpfs", "/tmp", *tmpfs, "--tmpfs", "/dev/shm"]
         for dev in self.device_paths:
             args += ["--dev-bind-try", dev, dev]
 
-        readonly = self._readonly_sources()
-        exposed = [p for p in readonly if _within(p, workdir)]
-        if workdir == "/" or exposed:
-            raise RuntimeError(f"refusing to run a sandboxed kernel in {workdir}: binding it "
-                               f"read-write would expose {exposed or ['/']}")
         binds = [("--ro-bind", p, p) for p in readonly]
         binds += [("--bind", workdir, workdir), ("--bind", box.private_dir, box.private_dir)]
         if self._keras_cache:  # offline Keras datasets of the grader, read-only
@@ -604,10 +653,14 @@ class SandboxedKernelManager(KernelManager):
             mounted.append(dest)
 
         env = self._kernel_env(kw.get("env") or os.environ, workdir, inner)
-        args += ["--chdir", workdir, "--clearenv", "--unsetenv", "JPY_PARENT_PID"]
+        args += ["--chdir", workdir, "--clearenv"]
         for key, value in sorted(env.items()):
             args += ["--setenv", key, value]
 
+        if box.info_fd is not None:  # a restart: forget the previous sandbox's pipe
+            with contextlib.suppress(OSError):
+                os.close(box.info_fd)
+            box.info, box.info_fd = {}, None
         read_fd, write_fd = os.pipe()
         box.info_fd = read_fd
         args += ["--info-fd", str(write_fd), "--"]

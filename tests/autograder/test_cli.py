@@ -27,6 +27,7 @@ def test_grade_command_survives_a_corrupt_notebook(course_factory, capsys):
     rows = {r["student_id"]: r for r in csv.DictReader((course / "grades.csv").open())}
     assert float(rows["alice"]["raw_score"]) == 15.0
     assert float(rows["bob"]["raw_score"]) == 0.0
+    assert rows["alice"]["flags"] == "" and rows["bob"]["flags"] == ""
     assert (course / "feedback" / "carol" / A / "GRADING_ERROR.txt").exists()
     assert list((course / "feedback" / "alice" / A).glob("*.html"))
 

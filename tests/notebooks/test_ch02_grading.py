@@ -103,3 +103,24 @@ def test_feedback_hides_hidden_tests_and_reference_values(graded):
 def _visible_text(assignment: str) -> str:
     """Everything a student can already read in the release notebook, commas removed."""
     return (ROOT / "release" / assignment / f"{assignment}.ipynb").read_text().replace(",", "")
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("always_equal", "comparison override"),
+    ("input_transformer", "IPython input transformer"),
+    ("patched_testing_and_traceback", "module attribute patched"),
+])
+def test_attacks_are_reported_for_review(graded, name, expected):
+    from autograder.tamper import read_flags
+
+    course, _ = graded
+    assert any(expected in flag for flag in read_flags(course, A, f"attack_{name}"))
+
+
+def test_honest_submissions_raise_no_flags(graded):
+    from autograder.tamper import read_flags
+
+    course, _ = graded
+    assert read_flags(course, A, "solved") == []
+    assert read_flags(course, A, "blank") == []
+    assert any("was edited" in f for f in read_flags(course, A, "source"))  # hidden tests inside

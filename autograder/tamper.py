@@ -1,0 +1,157 @@
+"""Tamper report: what a submission changed or tried, for manual review.
+
+Scores never depend on this report (the probe protocol already makes these
+tricks worthless); it tells the instructor who tried what.  Two sources:
+
+* cells compared with the course's ``release/`` copy (deleted or edited
+  locked cells, changed metadata such as points or grade ids), the cells
+  nbgrader restores from its gradebook before grading;
+* student code scanned for patterns that tamper with the kernel or the
+  grader: monkeypatching modules, builtins or test helpers, IPython input
+  transformers and event hooks, tracing and exit hooks, hard exits, signal
+  handlers, network and subprocess use, and paths outside the submission.
+
+:class:`ReportTampering` is an nbgrader preprocessor for the autograde
+pipeline (after ``SaveAutoGrades``): it writes
+``.grading/reports/ASSIGNMENT/STUDENT.json`` and puts the flags in the
+formgrader comment of the notebook's first answer cell.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import nbformat
+from nbconvert.exporters.exporter import ResourcesDict
+from nbformat import NotebookNode
+from nbgrader.api import Gradebook
+from nbgrader.coursedir import CourseDirectory
+from nbgrader.preprocessors import NbGraderPreprocessor
+from traitlets import Unicode
+
+PATTERNS: list[tuple[str, str]] = [
+    ("IPython input transformer", r"input_transformers_(cleanup|post)|input_transformer_manager"),
+    ("IPython event hook", r"events\.register|register_magic|set_custom_exc|showtraceback\s*="),
+    ("tracing or profiling hook", r"sys\.(settrace|setprofile)|threading\.(settrace|setprofile)"),
+    ("exit hook or hard exit", r"atexit\.|os\._exit|sys\.exit|os\.kill|signal\.(signal|alarm)"),
+    ("builtins patched", r"(__builtins__|builtins)\s*(\.\w+|\[[^\]]+\])\s*=|setattr\(\s*builtins"),
+    ("module attribute patched", (r"\b(np|numpy|math|keras|tf|course|json|IPython|sys|os)"
+                                 r"(\.\w+)+\s*=[^=]")),
+    ("setattr on a module", r"setattr\(\s*(np|numpy|math|keras|tf|course|json|sys|os)\b"),
+    ("comparison override", r"def\s+__(eq|ne|lt|gt|le|ge|hash|bool|float|int)__"),
+    ("network or subprocess", (r"\b(socket|urllib|requests|http\.client|subprocess|os\.system|"
+                              r"os\.popen|pty)\b")),
+    ("path outside the submission", r"['\"](/|\.\./)(?!tmp\b)[^'\"]*['\"]"),
+    ("grader files", r"gradebook|\.grading|source/|autograder"),
+    ("fork", r"os\.fork|multiprocessing"),
+]
+
+
+def scan_code(sources: list[str]) -> list[str]:
+    """Pattern flags found in student code cells, each with a short excerpt."""
+    flags = []
+    for label, pattern in PATTERNS:
+        for i, source in enumerate(sources):
+            match = re.search(pattern, source)
+            if match:
+                line = source[: match.start()].count("\n") + 1
+                excerpt = source.splitlines()[line - 1].strip()[:80]
+                flags.append(f"{label}: cell {i + 1}, line {line}: {excerpt}")
+                break
+    return flags
+
+
+def locked_cell_flags(submitted: NotebookNode, released: NotebookNode) -> list[str]:
+    """Deleted or edited locked cells and changed grade metadata, against the release."""
+    by_id = {}
+    for cell in submitted.cells:
+        gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        if gid:
+            by_id[gid] = cell
+    flags = []
+    for ref in released.cells:
+        ref_meta = ref.get("metadata", {}).get("nbgrader", {})
+        gid = ref_meta.get("grade_id")
+        if not gid:
+            continue
+        cell = by_id.get(gid)
+        if cell is None:
+            if ref_meta.get("locked") or ref_meta.get("grade"):
+                flags.append(f"cell {gid} was deleted")
+            continue
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if ref_meta.get("locked") and cell.source.strip() != ref.source.strip():
+            flags.append(f"locked cell {gid} was edited")
+        for key in ("points", "grade", "solution", "locked", "task"):
+            if meta.get(key) != ref_meta.get(key):
+                flags.append(f"metadata of {gid} changed: {key} {ref_meta.get(key)!r} -> "
+                             f"{meta.get(key)!r}")
+        if cell.cell_type != ref.cell_type:
+            flags.append(f"cell {gid} changed type to {cell.cell_type}")
+    return flags
+
+
+def report_path(course_root: Path, assignment: str, student: str) -> Path:
+    """Where the tamper report of one submission is stored."""
+    return Path(course_root) / ".grading" / "reports" / assignment / f"{student}.json"
+
+
+def read_flags(course_root: Path, assignment: str, student: str) -> list[str]:
+    """Flags of one submission ([] when none were reported)."""
+    path = report_path(course_root, assignment, student)
+    return json.loads(path.read_text())["flags"] if path.exists() else []
+
+
+class ReportTampering(NbGraderPreprocessor):
+    """Write each submission's tamper flags to a report and a formgrader comment."""
+
+    reports = Unicode(".grading/reports", help="Report folder, relative to the course root.").tag(
+        config=True)
+
+    def preprocess(self, nb: NotebookNode, resources: ResourcesDict):
+        """Scan the *submitted* notebook (before nbgrader restored anything)."""
+        info = resources["nbgrader"]
+        coursedir = CourseDirectory(config=self.config)
+        student, assignment, notebook = info["student"], info["assignment"], info["notebook"]
+        submitted = Path(coursedir.format_path(coursedir.submitted_directory, student,
+                                               assignment)) / f"{notebook}.ipynb"
+        try:
+            original = nbformat.read(submitted, as_version=4)
+        except Exception as exc:  # noqa: BLE001 - any unreadable notebook is itself a flag
+            flags = [f"submitted notebook unreadable: {exc}"]
+        else:
+            code = [c.source for c in original.cells if c.cell_type == "code"
+                    and not c.get("metadata", {}).get("nbgrader", {}).get("locked")]
+            flags = scan_code(code)
+            release = Path(coursedir.format_path(coursedir.release_directory, ".",
+                                                 assignment)) / f"{notebook}.ipynb"
+            if release.exists():
+                flags += locked_cell_flags(original, nbformat.read(release, as_version=4))
+            else:
+                flags.append(f"no release copy at {release} to compare locked cells with")
+            with Gradebook(coursedir.db_url) as gb:
+                self._comment(gb, nb, notebook, assignment, student, flags)
+        path = report_path(coursedir.root, assignment, student)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({"student": student, "notebook": notebook, "flags": flags},
+                                   indent=1))
+        for flag in flags:
+            self.log.warning("tamper flag for %s: %s", student, flag)
+        return nb, resources
+
+    @staticmethod
+    def _comment(gb, nb, notebook, assignment, student, flags) -> None:
+        """Put the flags in the auto comment of the first answer cell (seen in formgrader)."""
+        if not flags:
+            return
+        for cell in nb.cells:
+            meta = cell.get("metadata", {}).get("nbgrader", {})
+            if meta.get("solution"):
+                comment = gb.find_comment(meta["grade_id"], notebook, assignment, student)
+                note = "Review flags (automatic): " + "; ".join(flags)
+                comment.auto_comment = (f"{comment.auto_comment}\n{note}" if comment.auto_comment
+                                        else note)
+                gb.db.commit()
+                return

@@ -14,6 +14,8 @@ import hashlib
 import json
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -95,6 +97,36 @@ def build_reference(source_notebook: Path, out_path: Path, timeout: int = 1800) 
     return data
 
 
+def build_reference_in_subprocess(source_notebook: Path, out_path: Path, timeout: int = 1800) -> dict:
+    """:func:`build_reference` in a fresh Python process.
+
+    The grader calls this from inside nbgrader's own execution pipeline, whose
+    event loop and kernel-manager state must not be shared with the reference
+    run (an in-process nested run can hang).
+    """
+    cmd = [sys.executable, "-m", "autograder.references", str(source_notebook), str(out_path),
+           "--timeout", str(timeout)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-15:])
+        raise ReferenceError(f"building the reference of {source_notebook} failed:\n{tail}")
+    return json.loads(Path(out_path).read_text())
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m autograder.references SOURCE.ipynb OUT.json [--timeout S]``."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Build the reference probe records of a notebook.")
+    parser.add_argument("source", type=Path)
+    parser.add_argument("out", type=Path)
+    parser.add_argument("--timeout", type=int, default=1800)
+    args = parser.parse_args(argv)
+    data = build_reference(args.source, args.out, timeout=args.timeout)
+    print(f"{len(data['cells'])} probed cell(s) -> {args.out}")
+    return 0
+
+
 def load_reference(source_notebook: Path, out_path: Path, build_missing: bool = True,
                    timeout: int = 1800) -> dict:
     """Load the reference for ``source_notebook``, (re)building it when stale."""
@@ -107,4 +139,8 @@ def load_reference(source_notebook: Path, out_path: Path, build_missing: bool = 
     if not build_missing:
         raise ReferenceError(f"no up-to-date reference for {source_notebook}; "
                              f"run `cnn-course references` first")
-    return build_reference(source_notebook, out_path, timeout=timeout)
+    return build_reference_in_subprocess(source_notebook, out_path, timeout=timeout)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

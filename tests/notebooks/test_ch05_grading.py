@@ -28,8 +28,8 @@ def graded(course_factory):
     make_submission(course, A, "blank", solved=False)
     for name, overrides in ch05_cases.RIGHT_VARIANTS.items():
         make_submission(course, A, f"right_{name}", overrides=overrides)
-    for name in ch05_cases.WRONG_ANSWERS:
-        make_submission(course, A, f"wrong_{name}", overrides=ch05_cases.wrong_answer_overrides(name))
+    for student, (_, overrides, _) in ch05_cases.wrong_answer_batches().items():
+        make_submission(course, A, student, overrides=overrides)
     for name in ch05_cases.ATTACKS:
         make_submission(course, A, f"attack_{name}", overrides=ch05_cases.attack_overrides(name))
     grading.autograde(course, A)
@@ -64,13 +64,18 @@ def test_blank_release_runs_to_the_end_and_scores_zero(graded):
     assert all(c.execution_count is not None for c in code), "some cells never ran"
 
 
-@pytest.mark.parametrize("name", sorted(ch05_cases.WRONG_ANSWERS))
-def test_wrong_answers_lose_their_points(graded, name):
+def test_every_wrong_answer_is_in_a_batch():
+    names = [n for names, _, _ in ch05_cases.wrong_answer_batches().values() for n in names]
+    assert sorted(names) == sorted(ch05_cases.WRONG_ANSWERS)
+
+
+@pytest.mark.parametrize("student", sorted(ch05_cases.wrong_answer_batches()))
+def test_wrong_answers_lose_their_points(graded, student):
     _, scores = graded
-    got = auto(scores, f"wrong_{name}")
-    wrong_cells = ch05_cases.WRONG_ANSWERS[name][1]
+    names, _, wrong_cells = ch05_cases.wrong_answer_batches()[student]
+    got = auto(scores, student)
     expected = {g: 0.0 if g in wrong_cells else POINTS[g] for g in AUTOGRADED}
-    assert got == expected
+    assert got == expected, f"mistakes {names}"
 
 
 @pytest.mark.parametrize("name", sorted(ch05_cases.ATTACKS))

@@ -52,8 +52,6 @@ CONV2D = {
                                "sh, sw = 1, 1"),
     "conv2d_symmetric_padding": ("(ph // 2, ph - ph // 2), (pw // 2, pw - pw // 2)",
                                  "(kh // 2, kh // 2), (kw // 2, kw // 2)"),
-    "conv2d_pad_before_ceil": ("(ph // 2, ph - ph // 2), (pw // 2, pw - pw // 2)",
-                               "(ph - ph // 2, ph // 2), (pw - pw // 2, pw // 2)"),
     "conv2d_same_ignores_stride": ("oh, ow = -(-h // sh), -(-w // sw)", "oh, ow = h, w"),
 }
 

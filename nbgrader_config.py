@@ -1,7 +1,9 @@
 """nbgrader configuration: the repository root is the course directory.
 
 ``source/`` holds instructor notebooks, ``release/`` the generated student
-versions.  Autograding runs each student kernel in a bubblewrap sandbox, scores hidden
+versions.  Autograding runs each student kernel in a bubblewrap sandbox under
+per-cell time limits from the table below (RobustExecute: a runaway cell or a
+dead kernel stops that notebook's execution, never the grading), scores hidden
 tests from probe records in the grader's process (ScoreProbes), records a
 tamper report (ReportTampering); feedback never shows hidden test code.
 """
@@ -17,8 +19,8 @@ from nbgrader.preprocessors import (
     SaveAutoGrades,
 )
 
+from autograder.execute import RobustExecute
 from autograder.preprocessors import ScoreProbes
-from autograder.sandbox import SandboxedExecute
 from autograder.tamper import ReportTampering
 
 c = get_config()  # noqa: F821 - provided by traitlets when this file is loaded
@@ -27,12 +29,20 @@ c.CourseDirectory.course_id = "cnn-course"
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback",
                             "*.keras.tmp"]
 
-# Generous default; chapters that train models raise it per cell.
-c.Execute.timeout = 600
-c.Execute.interrupt_on_timeout = True
+# Time limits (seconds) of ordinary cells, by assignment id and profile (cpu/gpu); the
+# notebook's own metadata is never read.  A cell past its limit stops the sandbox: it gets a
+# CellTimeoutError, the cells after it NotRun (scored 0).  Chapters that train raise theirs.
+CELL_TIMEOUTS = {
+    "default": {"cpu": 600, "gpu": 300},
+    "ch09_mnist": {"cpu": 2400, "gpu": 1200},
+}
+c.RobustExecute.cell_timeouts = CELL_TIMEOUTS
+c.RobustExecute.test_timeout = 300  # every autograder test cell, whatever the profile
+# Fallback for a profile missing from the table, and the kernel's start-up handshake.
+c.Execute.timeout = CELL_TIMEOUTS["default"]["cpu"]
 
 c.Autograde.autograde_preprocessors = [
-    SandboxedExecute,  # student kernels run in bubblewrap (autograder/sandbox.py)
+    RobustExecute,  # student kernels in bubblewrap (autograder/sandbox.py), per-cell limits
     ScoreProbes,
     IgnorePattern,
     ClearMetadataPreprocessor,

@@ -6,8 +6,9 @@ twin :class:`AsyncSandboxedKernelManager`, the one to give nbgrader) starts
 that kernel inside `bubblewrap <https://github.com/containers/bubblewrap>`_
 under resource limits, so that a submission is just an untrusted program
 with a private view of the machine.  In ``nbgrader_config.py``, use
-:class:`SandboxedExecute` instead of nbgrader's ``Execute`` in
-``c.Autograde.autograde_preprocessors``, and tune the limits with
+:class:`SandboxedExecute` (or its subclass
+:class:`autograder.execute.RobustExecute`, which the course uses) instead of
+nbgrader's ``Execute`` in ``c.Autograde.autograde_preprocessors``, and tune the limits with
 ``c.SandboxedKernelManager.memory_limit_mb = ...`` etc.
 (``c.Execute.kernel_manager_class = ...`` alone does **not** work with
 nbgrader 0.9.6: ``Execute.__init__`` passes ``kernel_manager_class=

@@ -1,0 +1,253 @@
+"""Execute submissions so that none is ever lost at execution time.
+
+nbgrader's ``Execute`` preprocessor (nbclient's ``NotebookClient`` underneath)
+has two failure modes that cost a student their whole submission or the
+grader hours:
+
+* a **dead kernel** (the student calls ``os._exit(0)``, the kernel crashes,
+  TensorFlow aborts under the sandbox's memory limit) raises
+  ``DeadKernelError``; nbgrader then drops the submission with no grade and
+  no feedback;
+* a **cell that never ends** and ignores interrupts (``while True: try: pass
+  except KeyboardInterrupt: pass``) is interrupted on timeout, keeps running,
+  and every following cell waits for its own full timeout in turn.
+
+:class:`RobustExecute` replaces :class:`~autograder.sandbox.SandboxedExecute`
+in ``c.Autograde.autograde_preprocessors``.  It runs the kernel in the same
+bubblewrap sandbox and changes three things:
+
+1. **Per-cell time limits from a trusted table**, never from the notebook:
+   :attr:`RobustExecute.cell_timeouts` maps an assignment id (or
+   ``"default"``) to ``{profile: seconds}`` for ordinary cells, and
+   :attr:`RobustExecute.test_timeout` applies to autograder test cells
+   (nbgrader metadata ``grade=True, solution=False``).  The profile is
+   :attr:`RobustExecute.profile` when set, else ``course.env.get_profile()``
+   in the grader's process (``CNN_COURSE_PROFILE``, or GPU detection, which
+   imports Keras: set the variable on grading machines to skip that, and so
+   that the grader and the sandboxed kernel agree on the profile).
+2. **A cell that runs past its limit stops the sandbox**: the kernel manager
+   is shut down at once (``now=True``: SIGKILL, then the sandbox teardown
+   kills whatever is left in its PID namespace); interrupts are not relied
+   upon.  The cell gets a ``CellTimeoutError`` output naming the cell, the
+   limit and the profile; every code cell after it gets a ``NotRun`` error
+   output instead of being executed.
+3. **A dead kernel** is handled the same way: the cell it died in gets a
+   ``KernelDied`` error output, the remaining code cells ``NotRun``.
+
+The notebook then goes on through the rest of the pipeline like any other:
+``ScoreProbes`` and nbgrader score the cells that did not run 0, the cells
+that ran before keep their points, and feedback is generated as usual.
+
+``sys.exit()`` in a cell needs nothing special: IPython turns ``SystemExit``
+into an error of that cell and the kernel lives on.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+from jupyter_core.utils import ensure_async, run_sync
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from nbformat import NotebookNode
+from traitlets import Dict, Integer, Unicode
+
+from autograder.sandbox import SandboxedExecute
+
+__all__ = ["STOPPED_ENAMES", "RobustExecute"]
+
+TIMEOUT_ENAME = "CellTimeoutError"
+"""``ename`` of the error output of the cell that ran past its time limit."""
+
+DIED_ENAME = "KernelDied"
+"""``ename`` of the error output of the cell the kernel died in."""
+
+NOT_RUN_ENAME = "NotRun"
+"""``ename`` of the error output of every code cell after the execution stopped."""
+
+STOPPED_ENAMES = frozenset({TIMEOUT_ENAME, DIED_ENAME, NOT_RUN_ENAME})
+"""Error names :class:`RobustExecute` writes; ``ScoreProbes`` keeps these outputs as they are."""
+
+DEFAULT_CELL_TIMEOUTS = {"default": {"cpu": 600, "gpu": 300}}
+
+
+class _ExecutionStopped(Exception):
+    """Raised out of nbclient once the sandbox of a runaway cell has been stopped.
+
+    Deliberately not an nbclient ``CellControlSignal``: for those nbclient
+    leaves the cell's output-polling task running.
+    """
+
+    def __init__(self, evalue: str):
+        super().__init__(evalue)
+        self.evalue = evalue
+
+
+def _is_test_cell(cell: NotebookNode) -> bool:
+    """An autograder test cell: graded code that is not a solution."""
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    return cell.get("cell_type") == "code" and bool(meta.get("grade")) and not meta.get("solution")
+
+
+def _error(ename: str, evalue: str) -> NotebookNode:
+    """An nbformat ``error`` output (traceback in nbgrader's red ``ename:`` style)."""
+    return NotebookNode(output_type="error", ename=ename, evalue=evalue,
+                        traceback=[f"\x1b[0;31m{ename}\x1b[0m: {evalue}"])
+
+
+def describe_cell(cell: NotebookNode, index: int) -> str:
+    """``cell 7 (grade id test_x)`` or ``cell 3 (`while True:`)``: how a student finds it."""
+    grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+    if grade_id:
+        return f"cell {index + 1} (grade id {grade_id})"
+    first = next((line.strip() for line in cell.get("source", "").splitlines() if line.strip()), "")
+    if len(first) > 60:
+        first = first[:57] + "..."
+    return f"cell {index + 1} (`{first}`)" if first else f"cell {index + 1}"
+
+
+class RobustExecute(SandboxedExecute):
+    """Sandboxed execution with trusted per-cell limits; no submission is lost.
+
+    See the module docstring.  Configure it as ``c.RobustExecute.*`` (or
+    ``c.Execute.*`` for nbclient's own options: ``timeout`` is the fallback
+    limit for a profile missing from the table and for the kernel's start-up
+    handshake).
+    """
+
+    cell_timeouts = Dict(
+        default_value=DEFAULT_CELL_TIMEOUTS,
+        help="Time limits in seconds of ordinary (non-test) cells: {assignment id or 'default': "
+             "{profile: seconds}}.  An assignment's entry wins over 'default' for the profiles it "
+             "names; a profile found in neither falls back to Execute.timeout.  0 or a negative "
+             "value means no limit.",
+    ).tag(config=True)
+    test_timeout = Integer(
+        300, help="Time limit in seconds of every autograder test cell (grade and not solution), "
+                  "whatever the assignment and profile.",
+    ).tag(config=True)
+    profile = Unicode(
+        "", help="Profile (cpu/gpu) that selects the ordinary cells' limits; empty: "
+                 "course.env.get_profile() in the grader's process.",
+    ).tag(config=True)
+
+    _assignment: str = "default"
+    _profile: str = ""
+    _stopped: str | None = None
+
+    # ------------------------------------------------------------------ limits
+
+    def cell_limit(self, cell: NotebookNode) -> tuple[int | None, str]:
+        """``(seconds or None, what the limit is)`` for ``cell`` under the current assignment."""
+        if _is_test_cell(cell):
+            return self.test_timeout, "the time limit of autograder test cells"
+        seconds = None
+        for key in (self._assignment, "default"):
+            entry = self.cell_timeouts.get(key) or {}
+            if self._profile in entry:
+                seconds = entry[self._profile]
+                break
+        else:
+            seconds = self.timeout
+        return seconds, f"the time limit of ordinary cells of {self._assignment}"
+
+    def _get_timeout(self, cell: NotebookNode | None) -> int | None:
+        """nbclient's per-cell timeout lookup, answered from the trusted table."""
+        if cell is None:  # the start-up handshake
+            return super()._get_timeout(cell)
+        seconds, _ = self.cell_limit(cell)
+        return seconds if seconds and seconds > 0 else None
+
+    # ------------------------------------------------------------------ execution
+
+    def preprocess(self, nb: NotebookNode, resources=None, km=None):
+        """Execute ``nb``; a dead kernel or a runaway cell stops execution, never the grading."""
+        info = (resources or {}).get("nbgrader", {})
+        self._assignment = info.get("assignment") or "default"
+        self._profile = self.profile or _grader_profile()
+        self._stopped = None
+        try:
+            return super().preprocess(nb, resources, km)
+        except DeadKernelError:  # died before the first cell (start-up handshake)
+            self.log.error("the kernel died before the first cell of %s ran", self._assignment)
+            self._stopped = ("Not run: the kernel died before the first cell ran (the sandbox "
+                             "memory limit or a crash at start-up).")
+            for cell in nb.cells:
+                self._mark_not_run(cell)
+            return nb, resources
+
+    def preprocess_cell(self, cell: NotebookNode, resources, index: int):
+        """Run one cell, or mark it ``NotRun`` once the execution has stopped."""
+        if self._stopped is not None:
+            self._mark_not_run(cell)
+            return cell, resources
+        try:
+            return super().preprocess_cell(cell, resources, index)
+        except _ExecutionStopped as stop:
+            cell.setdefault("outputs", []).append(_error(TIMEOUT_ENAME, stop.evalue))
+            self._stopped = (f"Not run: {describe_cell(cell, index)} ran past its time limit and "
+                             f"the sandbox was stopped before this cell.")
+        except CellTimeoutError as exc:  # nbclient's own (e.g. IOPub output never completed)
+            self._stop_kernel()
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else "timeout"
+            evalue = (f"{describe_cell(cell, index).capitalize()} timed out ({reason}): the sandbox "
+                      f"was stopped; the remaining cells were not run.")
+            self.log.error(evalue)
+            cell.setdefault("outputs", []).append(_error(TIMEOUT_ENAME, evalue))
+            self._stopped = (f"Not run: {describe_cell(cell, index)} timed out and the sandbox was "
+                             f"stopped before this cell.")
+        except DeadKernelError:
+            evalue = (f"The kernel died while running {describe_cell(cell, index)}, e.g. after "
+                      f"os._exit, a crash or going over the sandbox memory limit"
+                      f"{self._memory_limit()}: the remaining cells were not run.")
+            self._stop_kernel()
+            self.log.error(evalue)
+            cell.setdefault("outputs", []).append(_error(DIED_ENAME, evalue))
+            self._stopped = (f"Not run: the kernel died while running {describe_cell(cell, index)}, "
+                             f"before this cell.")
+        cell.execution_count = None
+        return cell, resources
+
+    async def _async_handle_timeout(self, timeout: int, cell: NotebookNode | None = None):
+        """Stop the sandbox at once instead of interrupting a cell that ran past its limit."""
+        if cell is None:  # the start-up handshake: nbclient's usual handling
+            return await super()._async_handle_timeout(timeout, cell)
+        index = next((i for i, c in enumerate(self.nb.cells) if c is cell), None)
+        where = describe_cell(cell, index) if index is not None else "a cell"
+        _, what = self.cell_limit(cell)
+        evalue = (f"{where[0].upper()}{where[1:]} was still running after {timeout} s, {what} "
+                  f"(profile {self._profile}): the sandbox was stopped; the remaining cells were "
+                  f"not run.")
+        self.log.error(evalue)
+        await self._async_stop_kernel()
+        raise _ExecutionStopped(evalue)
+
+    async def _async_stop_kernel(self) -> None:
+        """Kill the kernel and tear its sandbox down (idempotent; never raises)."""
+        if self.km is None:
+            return
+        try:
+            await ensure_async(self.km.shutdown_kernel(now=True))
+        except Exception as exc:  # noqa: BLE001 - a dead kernel may refuse; cleanup still runs
+            self.log.warning("stopping the kernel: %s", exc)
+            with contextlib.suppress(Exception):
+                await ensure_async(self.km.cleanup_resources())
+
+    _stop_kernel = run_sync(_async_stop_kernel)
+
+    def _memory_limit(self) -> str:
+        limit = getattr(self.km, "memory_limit_mb", 0) if getattr(self.km, "sandboxed", False) else 0
+        return f" of {limit} MiB" if limit else ""
+
+    def _mark_not_run(self, cell: NotebookNode) -> None:
+        """Give a code cell the ``NotRun`` error output instead of executing it."""
+        if cell.get("cell_type") != "code":
+            return
+        cell.outputs = [_error(NOT_RUN_ENAME, self._stopped or "Not run.")]
+        cell.execution_count = None
+
+
+def _grader_profile() -> str:
+    """The profile the grader runs under (``CNN_COURSE_PROFILE`` or GPU detection)."""
+    from course.env import get_profile
+
+    return get_profile()

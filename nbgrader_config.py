@@ -41,6 +41,10 @@ c.RobustExecute.test_timeout = 300  # every autograder test cell, whatever the p
 # Fallback for a profile missing from the table, and the kernel's start-up handshake.
 c.Execute.timeout = CELL_TIMEOUTS["default"]["cpu"]
 
+# Deleted grade cells are put back from the gradebook; a restored test cell counts 0
+# (ScoreProbes), a restored answer cell holds the blank release version.
+c.OverwriteCells.add_missing_cells = True
+
 c.Autograde.autograde_preprocessors = [
     RobustExecute,  # student kernels in bubblewrap (autograder/sandbox.py), per-cell limits
     ScoreProbes,

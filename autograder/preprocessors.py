@@ -5,6 +5,12 @@ after ``Execute``: for every autograder-test cell that has reference probe
 records, it replaces the cell's outputs with a verdict computed in the
 grader's process (see :mod:`autograder.scoring`), so that nbgrader's own
 ``SaveAutoGrades``, formgrader, feedback and export see the trusted score.
+
+Two kinds of test cells get an error output (so 0 points) without scoring:
+cells that ``RobustExecute`` did not let finish (``CellTimeoutError``,
+``KernelDied``, ``NotRun``: their message is kept as it is), and cells the
+student deleted, which nbgrader restored from its gradebook
+(``OverwriteCells.add_missing_cells``) with a comment line first.
 """
 
 from __future__ import annotations
@@ -14,11 +20,15 @@ from pathlib import Path
 from nbconvert.exporters.exporter import ResourcesDict
 from nbformat import NotebookNode, from_dict
 from nbgrader.coursedir import CourseDirectory
-from nbgrader.preprocessors import NbGraderPreprocessor
+from nbgrader.preprocessors import NbGraderPreprocessor, OverwriteCells
 from traitlets import Bool, Integer, List, Unicode
 
+from autograder.execute import STOPPED_ENAMES
 from autograder.references import load_reference, reference_path
 from autograder.scoring import score_cell, verdict_outputs
+
+RESTORED_ENAME = "DeletedTestCell"
+"""``ename`` of the error output of a test cell restored by nbgrader (``add_missing_cells``)."""
 
 
 class ScoreProbes(NbGraderPreprocessor):
@@ -56,6 +66,7 @@ class ScoreProbes(NbGraderPreprocessor):
                                             info["assignment"])) / f"{info['notebook']}.ipynb"
         ref_file = reference_path(root / self.reference_dir, info["assignment"], info["notebook"])
         self._workdir = Path(resources.get("metadata", {}).get("path") or ".")
+        self._missing_note = OverwriteCells(config=self.config).missing_cell_notification
         self._reference = load_reference(source, ref_file, build_missing=self.build_missing,
                                          timeout=self.reference_timeout)["cells"]
         return super().preprocess(nb, resources)
@@ -64,6 +75,18 @@ class ScoreProbes(NbGraderPreprocessor):
         """Replace one test cell's outputs by the trusted verdict."""
         meta = cell.metadata.get("nbgrader", {})
         if not (cell.cell_type == "code" and meta.get("grade") and not meta.get("solution")):
+            return cell, resources
+        if self._restored(cell):
+            self.log.info("%s: restored by nbgrader after deletion -> 0", meta.get("grade_id"))
+            message = ("this test cell was deleted from your submission; it was restored for "
+                       "feedback and counts 0")
+            cell.outputs = [from_dict({"output_type": "error", "ename": RESTORED_ENAME,
+                                       "evalue": message,
+                                       "traceback": [f"{RESTORED_ENAME}: {message}"]})]
+            return cell, resources
+        if any(o.get("output_type") == "error" and o.get("ename") in STOPPED_ENAMES
+               for o in cell.outputs):
+            self.log.info("%s: not run to the end -> 0", meta.get("grade_id"))
             return cell, resources
         reference = self._reference.get(meta.get("grade_id"))
         if reference is None:
@@ -78,6 +101,12 @@ class ScoreProbes(NbGraderPreprocessor):
                       score.total, score.points, score.max_points)
         cell.outputs = [from_dict(o) for o in verdict_outputs(score, cell.outputs)]
         return cell, resources
+
+    def _restored(self, cell: NotebookNode) -> bool:
+        """Whether nbgrader put this cell back because the submission lacked it."""
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", "")
+        note = self._missing_note.format(cell_id=grade_id).strip().splitlines()
+        return bool(note) and cell.source.startswith("# " + note[0])
 
     def _score_model(self, want: dict) -> tuple[float, str]:
         """Grade the model file named by the trusted reference payload ``want``."""

@@ -5,7 +5,7 @@ Run it from the course root (the repository root)::
     cnn-course lab                      # JupyterLab on the course, nbgrader extensions on
     cnn-course release [ASSIGNMENT...]  # nbgrader generate_assignment (source/ -> release/)
     cnn-course references ASSIGNMENT    # build the trusted reference records
-    cnn-course grade ASSIGNMENT [--student ID]  # autograde, feedback, grades.csv
+    cnn-course grade ASSIGNMENT [--student ID] [--jobs N] [--force]  # autograde, feedback, grades.csv
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import os
 import sys
 from pathlib import Path
 
-from autograder import grading
+from autograder import batch, grading
 from autograder.references import build_reference, reference_path
 
 
@@ -57,25 +57,38 @@ def _cmd_references(args) -> int:
 
 
 def _cmd_grade(args) -> int:
-    students = [args.student] if args.student else None
-    failed = {s: e for s, e in grading.grade_batch(args.root, args.assignment, students,
-                                                   force=args.force).items() if e}
+    students = args.student or None
+    outcomes = batch.grade_batch(args.root, args.assignment, students, jobs=args.jobs,
+                                 force=args.force, progress=not args.quiet)
+    failed = {s: o.message for s, o in outcomes.items() if o.status == "failed"}
     try:
-        grading.generate_feedback(args.root, args.assignment, args.student)
+        grading.generate_feedback(args.root, args.assignment)
     except grading.GradingError as exc:  # feedback of the others is still written
         print(f"cnn-course: some feedback could not be generated: {exc}", file=sys.stderr)
+    batch.write_error_notes(args.root, args.assignment, outcomes)
     out = args.root / "grades.csv"
     grading.nbgrader(args.root, "export", "--to", str(out))
     add_flags_column(out, args.root, failed)
-    scores = grading.cell_scores(args.root, args.assignment)
-    for student in sorted(scores):
-        got = sum(s for s, _ in scores[student].values())
-        total = sum(m for _, m in scores[student].values())
-        print(f"{student:30s} {got:6.2f} / {total:g}")
-    for student, error in sorted(failed.items()):
-        print(f"{student:30s} NOT GRADED: {error.splitlines()[0]}")
+    print(summary_table(grading.cell_scores(args.root, args.assignment), outcomes))
     print(f"grades written to {out}")
     return 1 if failed else 0
+
+
+def summary_table(scores: dict[str, dict[str, tuple[float, float]]], outcomes: dict) -> str:
+    """One line per student: automatic score, and what this run did with the submission."""
+    lines = [f"{'student':30s} {'score':>15s}  this run"]
+    for student in sorted(set(scores) | set(outcomes)):
+        cells = scores.get(student, {})
+        got = sum(s for s, _ in cells.values())
+        total = sum(m for _, m in cells.values())
+        outcome = outcomes.get(student)
+        status = "-" if outcome is None else outcome.status
+        if outcome is not None and outcome.status == "failed":
+            status = f"NOT GRADED: {outcome.message}"
+        elif outcome is not None and outcome.status == "graded":
+            status = f"graded in {outcome.seconds:.0f} s"
+        lines.append(f"{student:30s} {got:7.2f} / {total:5g}  {status}")
+    return "\n".join(lines)
 
 
 def add_flags_column(csv_path: Path, root: Path, failed: dict[str, str]) -> None:
@@ -115,8 +128,12 @@ def build_parser() -> argparse.ArgumentParser:
     ref.set_defaults(func=_cmd_references)
     grade = sub.add_parser("grade", help="autograde submitted/ and write feedback and grades.csv")
     grade.add_argument("assignment")
-    grade.add_argument("--student", default=None)
+    grade.add_argument("--student", action="append", default=None,
+                       help="grade only this student (repeatable); default: every submission")
+    grade.add_argument("--jobs", "-j", type=int, default=1,
+                       help="parallel grading workers (one process writes the gradebook)")
     grade.add_argument("--force", action="store_true", help="regrade already graded submissions")
+    grade.add_argument("--quiet", action="store_true", help="no progress bar")
     grade.set_defaults(func=_cmd_grade)
     return parser
 

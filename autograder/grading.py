@@ -18,14 +18,19 @@ class GradingError(RuntimeError):
     """An nbgrader step failed as a whole (not one student's notebook)."""
 
 
-def nbgrader(course_root: Path, *args: str, timeout: int | None = None) -> subprocess.CompletedProcess:
-    """Run ``nbgrader ARGS...`` in ``course_root``; raise :class:`GradingError` on failure."""
+def run_nbgrader(course_root: Path, *args: str, timeout: float | None = None) -> subprocess.CompletedProcess:
+    """Run ``nbgrader ARGS...`` in ``course_root`` and return the finished process."""
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL=os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2"))
     # nbgrader runs `alembic` and kernels from PATH: put this interpreter's bin first.
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
     cmd = [sys.executable, "-m", "nbgrader", *args]
-    proc = subprocess.run(cmd, cwd=course_root, env=env, capture_output=True, text=True, check=False,
+    return subprocess.run(cmd, cwd=course_root, env=env, capture_output=True, text=True, check=False,
                           timeout=timeout)
+
+
+def nbgrader(course_root: Path, *args: str, timeout: float | None = None) -> subprocess.CompletedProcess:
+    """Run ``nbgrader ARGS...`` in ``course_root``; raise :class:`GradingError` on failure."""
+    proc = run_nbgrader(course_root, *args, timeout=timeout)
     if proc.returncode != 0:
         tail = "\n".join((proc.stdout + proc.stderr).splitlines()[-30:])
         raise GradingError(f"`nbgrader {' '.join(args)}` failed (exit {proc.returncode}):\n{tail}")
@@ -60,34 +65,6 @@ def submitted_students(course_root: Path, assignment: str) -> list[str]:
     """Students with a folder ``submitted/STUDENT/ASSIGNMENT``."""
     base = Path(course_root) / "submitted"
     return sorted(p.parent.name for p in base.glob(f"*/{assignment}") if p.is_dir())
-
-
-def grade_batch(course_root: Path, assignment: str, students: list[str] | None = None,
-                force: bool = False, progress: bool = True) -> dict[str, str | None]:
-    """Autograde each student in its own ``nbgrader`` process; never stop the batch.
-
-    Already graded submissions are skipped by nbgrader unless ``force``, so an
-    interrupted batch resumes where it stopped.  A submission that nbgrader
-    cannot grade at all (corrupt notebook, unreadable file) gets its error
-    written to ``feedback/STUDENT/ASSIGNMENT/GRADING_ERROR.txt``.
-    Returns ``{student: None or error message}``.
-    """
-    from tqdm import tqdm
-
-    students = students or submitted_students(course_root, assignment)
-    outcome: dict[str, str | None] = {}
-    for student in tqdm(students, desc=f"grading {assignment}", unit="submission",
-                        disable=not progress):
-        try:
-            autograde(course_root, assignment, student, force=force)
-            outcome[student] = None
-        except (GradingError, subprocess.TimeoutExpired) as exc:
-            outcome[student] = str(exc)
-            note = Path(course_root) / "feedback" / student / assignment / "GRADING_ERROR.txt"
-            note.parent.mkdir(parents=True, exist_ok=True)
-            note.write_text(f"Your submission of {assignment} could not be graded "
-                            f"automatically; your instructor has been told.\n\n{exc}\n")
-    return outcome
 
 
 def cell_scores(course_root: Path, assignment: str) -> dict[str, dict[str, tuple[float, float]]]:

@@ -1,0 +1,366 @@
+"""Batch grading: parallel workers, a single gradebook writer, resumable runs.
+
+``cnn-course grade`` calls :func:`grade_batch`.  Each submission is graded
+by a *worker*: ``nbgrader autograde`` with the course's own
+``nbgrader_config.py`` (the sandboxed, probe-scoring pipeline), run in a
+private scratch copy of the course that holds only what grading needs: the
+configuration, ``source/`` and ``release/`` of the assignment, its trusted
+reference records, a consistent snapshot of the gradebook and that one
+submission.  Workers never write the course's gradebook, so any number can
+run at once (``--jobs N``).
+
+The calling process is the **single writer**.  As each worker finishes, it
+copies the autograded notebook, the tamper report and the worker's log into
+the course, merges the worker's grades and comments into ``gradebook.db``
+through nbgrader's :class:`~nbgrader.api.Gradebook` API, and only then writes
+a completion marker ``.grading/done/ASSIGNMENT/STUDENT.json`` holding the
+SHA-256 of the submitted files.  A batch that is interrupted at any point
+(a worker killed, the whole command killed) is resumed by running the same
+command again: submissions with a marker that matches their files are
+skipped (unless ``force``), the others are graded, so every submission ends
+up recorded exactly once.  A student who resubmits is regraded because the
+fingerprint changes.
+
+Submissions nbgrader cannot process at all (a corrupt or unreadable
+notebook, a worker that died) are recorded with zero scores and a precise
+message; :func:`write_error_notes` puts it into that student's feedback
+folder.  The batch always goes on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import signal
+import sqlite3
+import subprocess
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+from autograder import grading
+from autograder.references import load_reference, reference_path
+
+GRADING_ERROR_FILE = "GRADING_ERROR.txt"
+GRADING_NOTE_FILE = "GRADING_NOTE.txt"
+
+
+@dataclass
+class Outcome:
+    """What happened to one submission in a batch."""
+
+    student: str
+    status: str  # "graded", "skipped" (already graded) or "failed"
+    message: str = ""
+    seconds: float = 0.0
+
+
+# ---------------------------------------------------------------- layout helpers
+
+def submission_dir(root: Path, assignment: str, student: str) -> Path:
+    """``submitted/STUDENT/ASSIGNMENT`` under the course root."""
+    return Path(root) / "submitted" / student / assignment
+
+
+def marker_path(root: Path, assignment: str, student: str) -> Path:
+    """The completion marker of one graded submission."""
+    return Path(root) / ".grading" / "done" / assignment / f"{student}.json"
+
+
+def log_path(root: Path, assignment: str, student: str) -> Path:
+    """Where the worker's nbgrader log of one submission is kept."""
+    return Path(root) / ".grading" / "logs" / assignment / f"{student}.log"
+
+
+def fingerprint(folder: Path) -> str:
+    """SHA-256 over the relative paths and bytes of every file in ``folder``."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in Path(folder).rglob("*") if p.is_file()):
+        digest.update(str(path.relative_to(folder)).encode() + b"\0")
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def is_graded(root: Path, assignment: str, student: str) -> bool:
+    """True when the submission's files are exactly those recorded as graded."""
+    marker = marker_path(root, assignment, student)
+    if not marker.exists():
+        return False
+    try:
+        recorded = json.loads(marker.read_text())["fingerprint"]
+        return recorded == fingerprint(submission_dir(root, assignment, student))
+    except (OSError, ValueError, KeyError):
+        return False
+
+
+def released_notebooks(root: Path, assignment: str) -> list[str]:
+    """Names (without ``.ipynb``) of the notebooks of an assignment's release."""
+    return sorted(p.stem for p in (Path(root) / "release" / assignment).glob("*.ipynb"))
+
+
+# ---------------------------------------------------------------- checks before grading
+
+def preflight(root: Path, assignment: str, student: str) -> tuple[str | None, list[str]]:
+    """Check one submission before a worker is spent on it.
+
+    Returns ``(fatal, notes)``: ``fatal`` is a precise reason why nbgrader
+    cannot grade the submission at all (a notebook that is not valid JSON,
+    not a notebook, or unreadable), else None; ``notes`` are problems that
+    still allow grading (a missing notebook scores 0 for its cells).
+    """
+    folder = submission_dir(root, assignment, student)
+    notes = []
+    for name in released_notebooks(root, assignment):
+        path = folder / f"{name}.ipynb"
+        if not path.exists():
+            notes.append(f"{name}.ipynb is missing from the submission: its cells score 0")
+            continue
+        try:
+            text = path.read_bytes().decode("utf-8")
+            json.loads(text)
+        except OSError as exc:
+            return f"{name}.ipynb could not be read: {exc.strerror}", notes
+        except UnicodeDecodeError as exc:
+            return f"{name}.ipynb is not UTF-8 text (byte {exc.start}); it is not a notebook", notes
+        except json.JSONDecodeError as exc:
+            return (f"{name}.ipynb is not valid JSON (line {exc.lineno}, column {exc.colno}: "
+                    f"{exc.msg}); was it saved completely?"), notes
+        try:
+            nbformat.validate(nbformat.reads(text, as_version=4))
+        except nbformat.ValidationError as exc:
+            return f"{name}.ipynb is not a valid Jupyter notebook: {exc.message}", notes
+        except Exception as exc:  # noqa: BLE001 - nbformat raises many kinds for foreign JSON
+            return f"{name}.ipynb is not a valid Jupyter notebook: {exc}", notes
+    return None, notes
+
+
+def ensure_references(root: Path, assignment: str) -> None:
+    """Build stale or missing reference records once, before any worker starts."""
+    for source in sorted((Path(root) / "source" / assignment).glob("*.ipynb")):
+        load_reference(source, reference_path(Path(root) / ".grading" / "references",
+                                              assignment, source.stem))
+
+
+# ---------------------------------------------------------------- worker
+
+def snapshot_gradebook(src: Path, dst: Path) -> None:
+    """Copy an SQLite gradebook consistently (even while it is being written)."""
+    with sqlite3.connect(src) as source, sqlite3.connect(dst) as target:
+        source.backup(target)
+
+
+def prepare_workspace(root: Path, assignment: str, student: str, scratch: Path) -> Path:
+    """Lay out a private course copy for grading one submission; return its root."""
+    root, scratch = Path(root), Path(scratch)
+    shutil.copy(root / "nbgrader_config.py", scratch / "nbgrader_config.py")
+    for step in ("source", "release"):
+        shutil.copytree(root / step / assignment, scratch / step / assignment)
+    refs = root / ".grading" / "references" / assignment
+    if refs.exists():
+        shutil.copytree(refs, scratch / ".grading" / "references" / assignment)
+    shutil.copytree(submission_dir(root, assignment, student),
+                    submission_dir(scratch, assignment, student), symlinks=True)
+    snapshot_gradebook(root / "gradebook.db", scratch / "gradebook.db")
+    return scratch
+
+
+def run_worker(root: Path, assignment: str, student: str, scratch: Path,
+               timeout: float | None = None) -> tuple[int, str]:
+    """Autograde one submission in ``scratch``; return ``(exit status, log)``."""
+    prepare_workspace(root, assignment, student, scratch)
+    args = ["autograde", assignment, "--student", student, "--create", "--force"]
+    try:
+        proc = grading.run_nbgrader(scratch, *args, timeout=timeout)
+    except subprocess.TimeoutExpired as exc:
+        return -signal.SIGKILL, f"the grading worker ran longer than {timeout:.0f} s and was stopped\n" + \
+            _text(exc.stdout) + _text(exc.stderr)
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+def _text(data) -> str:
+    if data is None:
+        return ""
+    return data.decode(errors="replace") if isinstance(data, bytes) else data
+
+
+def failure_message(returncode: int, log: str) -> str:
+    """One precise sentence on why a worker did not grade its submission."""
+    if returncode < 0:
+        try:
+            name = signal.Signals(-returncode).name
+        except ValueError:
+            name = f"signal {-returncode}"
+        return (f"the grading worker was stopped by {name} before it finished; "
+                f"run the grade command again to grade this submission")
+    errors = [line.split("ERROR |", 1)[-1].strip() for line in log.splitlines()
+              if "ERROR" in line and "|" in line]
+    detail = errors[-1] if errors else (log.strip().splitlines() or ["no output"])[-1]
+    return f"nbgrader could not grade this submission (exit {returncode}): {detail}"
+
+
+# ---------------------------------------------------------------- the single writer
+
+def merge_grades(worker_db: Path, course_db: Path, assignment: str, student: str) -> None:
+    """Copy one submission's automatic grades and comments from a worker's gradebook.
+
+    Manual scores already in the course gradebook are kept (a cell with a
+    manual score is marked for review, as nbgrader itself does).
+    """
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{worker_db}") as src, Gradebook(f"sqlite:///{course_db}") as dst:
+        done = src.find_submission(assignment, student)
+        dst.update_or_create_student(student)
+        dst.update_or_create_submission(assignment, student, timestamp=done.timestamp)
+        for nb in done.notebooks:
+            target = dst.find_submission_notebook(nb.name, assignment, student)
+            target.late_submission_penalty = nb.late_submission_penalty
+            for grade in nb.grades:
+                into = dst.find_grade(grade.name, nb.name, assignment, student)
+                into.auto_score = grade.auto_score
+                into.needs_manual_grade = bool(grade.needs_manual_grade or into.manual_score is not None)
+            for comment in nb.comments:
+                dst.find_comment(comment.name, nb.name, assignment, student).auto_comment = \
+                    comment.auto_comment
+        dst.db.commit()
+
+
+def record_zero(course_db: Path, assignment: str, student: str) -> None:
+    """Record a submission nbgrader could not grade: every automatic score 0."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course_db}") as gb:
+        gb.update_or_create_student(student)
+        submission = gb.update_or_create_submission(assignment, student)
+        for nb in submission.notebooks:
+            for grade in nb.grades:
+                if grade.cell.cell_type == "code":
+                    grade.auto_score = 0.0
+        gb.db.commit()
+
+
+def _replace_tree(src: Path, dst: Path) -> None:
+    """Put a copy of ``src`` at ``dst``, replacing what was there."""
+    tmp = dst.with_name(dst.name + ".incoming")
+    shutil.rmtree(tmp, ignore_errors=True)
+    shutil.copytree(src, tmp, symlinks=True)
+    shutil.rmtree(dst, ignore_errors=True)
+    tmp.rename(dst)
+
+
+def commit_result(root: Path, scratch: Path, assignment: str, student: str, log: str,
+                  print_fingerprint: str) -> None:
+    """Record a finished worker's results in the course (the single writer's job)."""
+    root = Path(root)
+    autograded = root / "autograded" / student / assignment
+    autograded.parent.mkdir(parents=True, exist_ok=True)
+    _replace_tree(Path(scratch) / "autograded" / student / assignment, autograded)
+    report = Path(".grading") / "reports" / assignment / f"{student}.json"
+    if (Path(scratch) / report).exists():
+        (root / report).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(Path(scratch) / report, root / report)
+    merge_grades(Path(scratch) / "gradebook.db", root / "gradebook.db", assignment, student)
+    marker = marker_path(root, assignment, student)
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    marker.write_text(json.dumps({"student": student, "assignment": assignment,
+                                  "fingerprint": print_fingerprint, "graded_at": time.time()}))
+
+
+def write_log(root: Path, assignment: str, student: str, log: str) -> None:
+    """Keep the worker's nbgrader log for the instructor."""
+    path = log_path(root, assignment, student)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(log)
+
+
+def write_error_notes(root: Path, assignment: str, outcomes: dict[str, Outcome]) -> None:
+    """Tell students in their feedback folder what went wrong with their submission.
+
+    A failed submission gets ``GRADING_ERROR.txt``; a graded one with
+    problems (e.g. a missing notebook) gets ``GRADING_NOTE.txt``.
+    """
+    for student, outcome in outcomes.items():
+        folder = Path(root) / "feedback" / student / assignment
+        if outcome.status == "failed":
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / GRADING_ERROR_FILE).write_text(
+                f"Your submission of {assignment} could not be graded automatically, so its "
+                f"automatic scores are 0; your instructor has been told.\n\nReason: {outcome.message}\n")
+        elif outcome.status == "graded" and outcome.message:
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / GRADING_NOTE_FILE).write_text(
+                f"Your submission of {assignment} was graded, with this problem: {outcome.message}\n")
+
+
+# ---------------------------------------------------------------- the batch
+
+def grade_batch(root: Path, assignment: str, students: list[str] | None = None, jobs: int = 1,
+                force: bool = False, progress: bool = True,
+                worker_timeout: float | None = None) -> dict[str, Outcome]:
+    """Grade many submissions with ``jobs`` parallel workers and one gradebook writer.
+
+    Returns ``{student: Outcome}`` for every requested student; never raises
+    for a single submission's failure.
+    """
+    from tqdm import tqdm
+
+    root = Path(root).resolve()
+    if not (root / "gradebook.db").exists():
+        grading.generate_assignment(root, assignment)
+    students = students or grading.submitted_students(root, assignment)
+    outcomes: dict[str, Outcome] = {}
+    notes: dict[str, list[str]] = {}
+    todo = []
+    for student in students:
+        if not submission_dir(root, assignment, student).is_dir():
+            outcomes[student] = Outcome(student, "failed", f"no submission folder "
+                                        f"submitted/{student}/{assignment}")
+            record_zero(root / "gradebook.db", assignment, student)
+        elif not force and is_graded(root, assignment, student):
+            outcomes[student] = Outcome(student, "skipped", "already graded")
+        else:
+            fatal, notes[student] = preflight(root, assignment, student)
+            if fatal:
+                outcomes[student] = Outcome(student, "failed", fatal)
+                record_zero(root / "gradebook.db", assignment, student)
+            else:
+                todo.append(student)
+    if todo:
+        ensure_references(root, assignment)
+
+    def work(student: str):
+        started = time.perf_counter()
+        stamp = fingerprint(submission_dir(root, assignment, student))
+        scratch = Path(tempfile.mkdtemp(prefix=f"cnn-course-{assignment}-"))
+        try:
+            code, log = run_worker(root, assignment, student, scratch, timeout=worker_timeout)
+        except Exception as exc:  # noqa: BLE001 - a worker must never stop the batch
+            code, log = 1, f"ERROR | preparing the worker failed: {exc!r}"
+        return student, scratch, code, log, stamp, time.perf_counter() - started
+
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool, \
+            tqdm(total=len(todo), desc=f"grading {assignment}", unit="submission",
+                 disable=not progress) as bar:
+        futures = [pool.submit(work, s) for s in todo]
+        for future in as_completed(futures):
+            student, scratch, code, log, stamp, seconds = future.result()
+            try:
+                write_log(root, assignment, student, log)
+                if code == 0:
+                    commit_result(root, scratch, assignment, student, log, stamp)
+                    outcomes[student] = Outcome(student, "graded", "; ".join(notes[student]), seconds)
+                else:
+                    record_zero(root / "gradebook.db", assignment, student)
+                    outcomes[student] = Outcome(student, "failed", failure_message(code, log), seconds)
+            except Exception as exc:  # noqa: BLE001 - record and go on
+                outcomes[student] = Outcome(student, "failed",
+                                            f"recording the results failed: {exc!r}", seconds)
+            finally:
+                shutil.rmtree(scratch, ignore_errors=True)
+            bar.update(1)
+    return {s: outcomes[s] for s in students}

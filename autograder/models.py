@@ -4,7 +4,7 @@ A chapter that trains a model grades the *file* the notebook saved, never
 numbers the student printed.  :func:`check_model_file` refuses missing files,
 symlinks, files outside the submission, oversized files and non-``.keras``
 archives; :func:`evaluate_model_file` evaluates the file in a separate process
-(:mod:`autograder.evaluate_model`), optionally wrapped in the sandbox command,
+(:mod:`autograder.evaluate_model`) inside a bubblewrap sandbox,
 and :func:`model_credit` turns the result into a share of the points through
 the threshold table :mod:`course.thresholds`.
 """
@@ -22,6 +22,8 @@ from pathlib import Path
 from course.thresholds import THRESHOLDS, credit
 
 MAX_MODEL_BYTES = 200 * 1024 * 1024
+MAX_PARAMS = 5_000_000
+"""Largest model accepted as built from scratch (pretrained backbones are far larger)."""
 
 
 @dataclass
@@ -53,17 +55,41 @@ def check_model_file(path: Path, root: Path, max_bytes: int = MAX_MODEL_BYTES) -
     return None
 
 
-def evaluate_model_file(path: Path, task: str, wrapper: list[str] | None = None,
-                        timeout: int = 900) -> dict:
-    """Run :mod:`autograder.evaluate_model` on ``path`` in a separate process."""
-    cmd = [*(wrapper or []), sys.executable, "-m", "autograder.evaluate_model", str(path), task]
+def evaluate_model_file(path: Path, task: str, sandbox: bool = True, timeout: int = 900) -> dict:
+    """Run :mod:`autograder.evaluate_model` on ``path`` in a separate, sandboxed process.
+
+    The file is first copied into a private folder that is bound read-only
+    into a bubblewrap sandbox (no network, unprivileged, private ``/tmp``),
+    so the evaluation never sees the submission folder, the course or the
+    network.  ``sandbox=False`` runs the evaluation as a plain subprocess
+    (for machines without bubblewrap; the caller must warn).
+    """
+    import shutil
+    import tempfile
+
+    from autograder.sandbox import sandbox_command
+
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", CUDA_VISIBLE_DEVICES=os.environ.get(
         "CUDA_VISIBLE_DEVICES", ""))
-    try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env,
-                              check=False)
-    except subprocess.TimeoutExpired:
-        return {"ok": False, "error": f"evaluating the model took longer than {timeout} s"}
+    with tempfile.TemporaryDirectory(prefix="cnn-course-model-") as private:
+        os.chmod(private, 0o755)
+        inside = Path(private, "model.keras")
+        shutil.copyfile(path, inside)
+        os.chmod(inside, 0o444)
+        cmd = [sys.executable, "-m", "autograder.evaluate_model"]
+        if sandbox:
+            try:
+                cmd = sandbox_command([*cmd, "/input/model.keras", task], readonly={private: "/input"},
+                                      cpu_time_s=timeout, env=env)
+            except RuntimeError as exc:
+                return {"ok": False, "error": f"the model could not be evaluated safely: {exc}"}
+        else:
+            cmd = [*cmd, str(inside), task]
+        try:
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env,
+                                  check=False)
+        except subprocess.TimeoutExpired:
+            return {"ok": False, "error": f"evaluating the model took longer than {timeout} s"}
     for line in reversed(proc.stdout.splitlines()):
         if line.startswith("{"):
             try:
@@ -74,17 +100,21 @@ def evaluate_model_file(path: Path, task: str, wrapper: list[str] | None = None,
                                   f"{proc.stderr.strip().splitlines()[-1:] or ''}"}
 
 
-def model_credit(path: str, task: str, profile: str, root: Path,
-                 wrapper: list[str] | None = None, min_conv_layers: int = 1) -> ModelVerdict:
+def model_credit(path: str, task: str, profile: str, root: Path, sandbox: bool = True,
+                 min_conv_layers: int = 1, max_params: int = MAX_PARAMS) -> ModelVerdict:
     """Check, evaluate and grade the model file ``path`` of one submission."""
     problem = check_model_file(Path(path), root)
     if problem:
         return ModelVerdict(0.0, problem)
-    result = evaluate_model_file(Path(root, path), task, wrapper)
+    result = evaluate_model_file(Path(root, path), task, sandbox=sandbox)
     if not result.get("ok"):
         return ModelVerdict(0.0, result.get("error", "the model could not be evaluated"))
     if result["conv_layers"] < min_conv_layers:
         return ModelVerdict(0.0, "the model has no convolutional layer; this exercise asks for a CNN",
+                            result["accuracy"])
+    if result["params"] > max_params:
+        return ModelVerdict(0.0, f"the model has {result['params']:,} parameters, more than the "
+                                 f"{max_params:,} allowed for a CNN built from scratch in this exercise",
                             result["accuracy"])
     share = credit(task, profile, result["accuracy"])
     table = THRESHOLDS[task][profile]

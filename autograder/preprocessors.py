@@ -21,7 +21,7 @@ from nbconvert.exporters.exporter import ResourcesDict
 from nbformat import NotebookNode, from_dict
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import NbGraderPreprocessor, OverwriteCells
-from traitlets import Bool, Integer, List, Unicode
+from traitlets import Bool, Integer, Unicode
 
 from autograder.execute import STOPPED_ENAMES
 from autograder.references import load_reference, reference_path
@@ -47,9 +47,9 @@ class ScoreProbes(NbGraderPreprocessor):
     profile = Unicode(
         "", help="Threshold profile for model grading (cpu/gpu); empty: detect like the notebooks."
     ).tag(config=True)
-    model_wrapper = List(
-        Unicode(), default_value=[],
-        help="Command prefix that sandboxes the model evaluation process.",
+    sandbox_models = Bool(
+        True, help="Evaluate saved models in the bubblewrap sandbox (turn off only where "
+                   "bubblewrap cannot run; the evaluation then runs as a plain subprocess).",
     ).tag(config=True)
     strict = Bool(
         False,
@@ -114,7 +114,7 @@ class ScoreProbes(NbGraderPreprocessor):
 
         profile = self.profile or _detect_profile()
         verdict = model_credit(want["path"], want["task"], profile, self._workdir,
-                               wrapper=list(self.model_wrapper) or None)
+                               sandbox=self.sandbox_models)
         self.log.info("model %s: %s", want["path"], verdict.message)
         return verdict.share, verdict.message
 

@@ -117,6 +117,8 @@ __all__ = [
     "SandboxedExecute",
     "SandboxedKernelManager",
     "bwrap_usable",
+    "readonly_sources",
+    "sandbox_command",
     "sandbox_process_ids",
 ]
 
@@ -313,6 +315,92 @@ def _restore_tree(root: str, owners: dict[str, tuple[int, int]]) -> None:
                 os.chown(name, *owners.get(key, default), dir_fd=dirfd, follow_symlinks=False)
             except FileNotFoundError:
                 continue
+
+
+def readonly_sources(packages=("course",), extra=()) -> list[str]:
+    """Host paths a sandboxed Python needs read-only: its installation and ``packages``.
+
+    Existing paths only, both spelling and real path, without paths nested in
+    another kept path or in ``/usr`` (bound anyway).
+    """
+    paths = [sys.base_prefix, sys.prefix]
+    for name in packages:
+        spec = importlib.util.find_spec(name)
+        if spec is None:
+            continue
+        if spec.submodule_search_locations:
+            paths += list(spec.submodule_search_locations)
+        elif spec.origin:
+            paths.append(spec.origin)
+    paths += list(extra)
+    result: list[str] = []
+    for path in paths:
+        for candidate in {os.path.abspath(path), os.path.realpath(path)}:
+            if os.path.exists(candidate) and candidate not in result:
+                result.append(candidate)
+    result.sort(key=lambda p: (p.count("/"), p))
+    kept: list[str] = []
+    for path in result:
+        if not any(_within(path, k) for k in [*kept, "/usr"]):
+            kept.append(path)
+    return kept
+
+
+def keras_dataset_cache() -> str | None:
+    """The grader's Keras dataset cache (offline copies), if there is one."""
+    cache = Path(os.environ.get("KERAS_HOME") or Path.home() / ".keras") / "datasets"
+    return str(cache) if cache.is_dir() else None
+
+
+def sandbox_command(cmd: list[str], *, readonly: dict[str, str] | None = None,
+                    packages=("course", "autograder"), memory_limit_mb: int = 8192,
+                    cpu_time_s: int = 900, max_processes: int = 256, max_file_size_mb: int = 64,
+                    env: dict[str, str] | None = None, bwrap: str = "bwrap",
+                    uid: int = 65534, gid: int = 65534) -> list[str]:
+    """Wrap a one-shot command (not a kernel) in the same kind of sandbox as the kernels.
+
+    No network, read-only system and Python, private ``/tmp`` as the only
+    writable place, ``readonly`` host paths bound read-only at the given
+    destinations, the grader's Keras dataset cache read-only, resource limits,
+    and (as root) an unprivileged uid.  Used to evaluate student model files
+    (:mod:`autograder.models`).  Raises ``RuntimeError`` when bubblewrap is
+    unusable.
+    """
+    privileged = _privileged()
+    ok, why = _bwrap_usable(bwrap, privileged, uid, gid)
+    if not ok:
+        raise RuntimeError(f"bubblewrap is unusable: {why}")
+    bwrap = shutil.which(bwrap) or bwrap
+    limits = ["prlimit", f"--as={memory_limit_mb * MIB}", f"--cpu={cpu_time_s}",
+              f"--nproc={max_processes}", f"--fsize={max_file_size_mb * MIB}", "--core=0", "--"]
+    args = [bwrap, *_namespace_args(privileged, bwrap), "--die-with-parent", "--new-session",
+            "--hostname", "sandbox", *_system_args(), "--proc", "/proc", "--dev", "/dev",
+            "--perms", "1777", "--tmpfs", "/tmp"]
+    binds = [(p, p) for p in readonly_sources(packages)]
+    cache = keras_dataset_cache()
+    if cache:
+        binds.append((cache, "/tmp/keras/datasets"))
+    binds += sorted((readonly or {}).items())
+    made = {"/", "/usr", "/etc", "/proc", "/dev", "/tmp", *(f"/{n}" for n in ROOT_LINKS)}
+    mounted = ["/usr", "/proc", "/dev", "/etc"]
+    for src, dest in binds:
+        for parent in _ancestors(dest):
+            if parent not in made and not any(_within(parent, m) for m in mounted):
+                args += ["--dir", parent]
+                made.add(parent)
+        args += ["--ro-bind", src, dest]
+        mounted.append(dest)
+    fixed = {"HOME": "/tmp", "TMPDIR": "/tmp", "KERAS_HOME": "/tmp/keras", "PYTHONNOUSERSITE": "1",
+             "MPLCONFIGDIR": "/tmp/matplotlib", "PATH": "/usr/local/bin:/usr/bin:/bin"}
+    passed = {k: v for k, v in (env if env is not None else os.environ).items()
+              if any(fnmatch.fnmatchcase(k, pat) for pat in DEFAULT_ENV_PASSTHROUGH)}
+    args += ["--chdir", "/tmp", "--clearenv"]
+    for key, value in sorted({**passed, **fixed}.items()):
+        args += ["--setenv", key, value]
+    args.append("--")
+    if privileged:
+        args += _setpriv_args(uid, gid)
+    return limits + args + list(cmd)
 
 
 class _Sandbox:
@@ -526,30 +614,11 @@ class SandboxedKernelManager(KernelManager):
 
     def _readonly_sources(self) -> list[str]:
         """Python installation, virtual environment, package folders, extras (existing, deduplicated)."""
-        paths = [sys.base_prefix, sys.prefix]
         for name in self.packages:
-            spec = importlib.util.find_spec(name)
-            if spec is None:
+            if importlib.util.find_spec(name) is None:
                 self.log.warning("sandbox: package %r is not importable here; not bound", name)
-                continue
-            if spec.submodule_search_locations:
-                paths += list(spec.submodule_search_locations)
-            elif spec.origin:
-                paths.append(spec.origin)
-        paths += list(self.readonly_paths)
-        keras_cache = Path(os.environ.get("KERAS_HOME") or Path.home() / ".keras") / "datasets"
-        result: list[str] = []
-        for path in paths:
-            for candidate in {os.path.abspath(path), os.path.realpath(path)}:
-                if os.path.exists(candidate) and candidate not in result:
-                    result.append(candidate)
-        result.sort(key=lambda p: (p.count("/"), p))
-        kept: list[str] = []
-        for path in result:
-            if not any(_within(path, k) for k in [*kept, "/usr"]):
-                kept.append(path)
-        self._keras_cache = str(keras_cache) if keras_cache.is_dir() else None
-        return kept
+        self._keras_cache = keras_dataset_cache()
+        return readonly_sources(self.packages, self.readonly_paths)
 
     @staticmethod
     def _check_workdir(workdir: str, readonly: list[str]) -> None:

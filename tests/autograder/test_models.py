@@ -95,3 +95,39 @@ def test_wrong_output_shape_is_explained(keras, tmp_path):
     model.save(tmp_path / "m.keras")
     verdict = model_credit("m.keras", TASK, "cpu", tmp_path)
     assert verdict.share == 0 and "not 10 class scores" in verdict.message
+
+
+def test_evaluation_sandbox_sees_only_the_model_and_no_network(tmp_path):
+    import subprocess
+    import sys
+
+    from autograder.sandbox import sandbox_command
+
+    secret = tmp_path / "secret.txt"
+    secret.write_text("hidden")
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "model.keras").write_text("weights")
+    probe = (
+        "import os, socket, sys\n"
+        "print(open('/input/model.keras').read())\n"
+        f"print(os.path.exists({str(secret)!r}), os.path.exists({os.getcwd()!r} + '/source'))\n"
+        "try:\n    open('/input/x', 'w')\nexcept OSError as e:\n    print('ro', e.errno)\n"
+        "s = socket.socket()\ns.settimeout(2)\n"
+        "try:\n    s.connect(('1.1.1.1', 80))\nexcept OSError as e:\n    print('net', type(e).__name__)\n"
+        "print(os.getuid())\n")
+    cmd = sandbox_command([sys.executable, "-c", probe], readonly={str(tmp_path / "in"): "/input"})
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=60, check=True).stdout.split("\n")
+    assert out[0] == "weights"
+    assert out[1] == "False False"
+    assert out[2].startswith("ro ")
+    assert out[3].startswith("net ")
+    if os.geteuid() == 0:
+        assert out[4] == "65534"
+
+
+def test_oversized_models_are_not_from_scratch(keras, tmp_path):
+    model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Conv2D(8, 3),
+                              keras.layers.Flatten(), keras.layers.Dense(10)])
+    model.save(tmp_path / "m.keras")
+    verdict = model_credit("m.keras", TASK, "cpu", tmp_path, max_params=1000)
+    assert verdict.share == 0.0 and "parameters, more than the 1,000 allowed" in verdict.message

@@ -136,6 +136,10 @@ def preflight(root: Path, assignment: str, student: str) -> tuple[str | None, li
             return f"{name}.ipynb is not a valid Jupyter notebook: {exc.message}", notes
         except Exception as exc:  # noqa: BLE001 - nbformat raises many kinds for foreign JSON
             return f"{name}.ipynb is not a valid Jupyter notebook: {exc}", notes
+    names = released_notebooks(root, assignment)
+    if names and len(notes) == len(names):
+        return (f"the submission contains none of the assignment's notebooks "
+                f"({', '.join(n + '.ipynb' for n in names)})"), notes
     return None, notes
 
 

@@ -19,7 +19,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from course.thresholds import THRESHOLDS, credit
+from course.thresholds import credit, tiers
 
 MAX_MODEL_BYTES = 200 * 1024 * 1024
 MAX_PARAMS = 5_000_000
@@ -117,7 +117,7 @@ def model_credit(path: str, task: str, profile: str, root: Path, sandbox: bool =
                                  f"{max_params:,} allowed for a CNN built from scratch in this exercise",
                             result["accuracy"])
     share = credit(task, profile, result["accuracy"])
-    table = THRESHOLDS[task][profile]
+    table = tiers(task, profile)
     return ModelVerdict(share, f"test accuracy {result['accuracy']:.2%} on {result['n']:,} images "
                                f"({profile} profile: {table['zero']:.1%} earns 0, "
                                f"{table['full']:.1%} earns full points)", result["accuracy"])

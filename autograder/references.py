@@ -65,15 +65,36 @@ def execute_notebook(path: Path, timeout: int = 1800, kernel_name: str = "python
     with tempfile.TemporaryDirectory(prefix="cnn-course-ref-") as tmp:
         work = Path(tmp) / path.parent.name
         shutil.copytree(path.parent, work)
-        env_profile = os.environ.get("CNN_COURSE_PROFILE")
+        profile = reference_profile(nb)
+        env_profile = profile or os.environ.get("CNN_COURSE_PROFILE")
         client = NotebookClient(nb, timeout=timeout, kernel_name=kernel_name,
                                 resources={"metadata": {"path": str(work)}})
+        saved = os.environ.get("CNN_COURSE_PROFILE")
         try:
+            if profile:  # the kernel inherits this process's environment
+                os.environ["CNN_COURSE_PROFILE"] = profile
             client.execute()
         except (CellExecutionError, CellTimeoutError) as exc:
             raise ReferenceError(f"the source notebook {path} failed while building "
                                  f"references (profile {env_profile or 'auto'}): {exc}") from exc
+        finally:
+            if profile:
+                if saved is None:
+                    os.environ.pop("CNN_COURSE_PROFILE", None)
+                else:
+                    os.environ["CNN_COURSE_PROFILE"] = saved
     return nb
+
+
+def reference_profile(nb) -> str | None:
+    """The profile a source notebook asks its references to be built in, if any.
+
+    A notebook whose probes do not depend on training length (chapter 9 grades
+    the saved model itself, never a reference value) sets
+    ``metadata.cnn_course.reference_profile = "smoke"`` so that building its
+    references takes seconds instead of a full training run.
+    """
+    return nb.metadata.get("cnn_course", {}).get("reference_profile")
 
 
 def build_reference(source_notebook: Path, out_path: Path, timeout: int = 1800) -> dict:

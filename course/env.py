@@ -15,7 +15,13 @@ such as::
 The profile (``"cpu"`` or ``"gpu"``) tells notebooks how big their
 experiments may be.  It is ``"gpu"`` when a GPU is visible to the backend and
 ``"cpu"`` otherwise; set the environment variable ``CNN_COURSE_PROFILE`` to
-``cpu`` or ``gpu`` to override it.
+``cpu`` or ``gpu`` to override it.  A third value, ``smoke``, is never
+detected: it asks notebooks with long training runs for a seconds-long
+version (a few hundred images, one epoch), so that a notebook can be checked
+end to end quickly.  The grader builds the reference records of such a
+notebook in this profile when the notebook's metadata asks for it (its probes
+never depend on how long a model trained); models are always graded in
+``cpu`` or ``gpu``.
 
 Only the framework of the active backend is imported: TensorFlow is never
 imported when Keras runs on torch or JAX.
@@ -25,6 +31,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import logging
 import os
 import platform
 import random
@@ -33,8 +40,8 @@ import sys
 PROFILE_ENV = "CNN_COURSE_PROFILE"
 """Environment variable that overrides the detected profile."""
 
-PROFILES = ("cpu", "gpu")
-"""The valid profiles."""
+PROFILES = ("cpu", "gpu", "smoke")
+"""The valid profiles (``smoke`` only on request, see the module docstring)."""
 
 _FRAMEWORK_MODULES = {"tensorflow": "tensorflow", "torch": "torch", "jax": "jax"}
 
@@ -46,7 +53,8 @@ def setup(chapter: str | None = None, seed: int = 42, quiet: bool = True) -> dic
         chapter: Chapter label shown in the report, e.g. ``"ch02"``.
         seed: Seed for Python's ``random``, numpy and Keras (and its backend).
         quiet: Set ``TF_CPP_MIN_LOG_LEVEL=2`` before TensorFlow is imported,
-            hiding TensorFlow's C++ info and warning messages.
+            hiding TensorFlow's C++ info and warning messages, and show only
+            errors of TensorFlow's Python logger.
 
     Returns:
         A dict with the keys ``chapter``, ``seed``, ``python``, ``numpy``,
@@ -64,6 +72,8 @@ def setup(chapter: str | None = None, seed: int = 42, quiet: bool = True) -> dic
     with _native_stderr_silenced(quiet and "keras" not in sys.modules):
         keras = importlib.import_module("keras")
         _framework_version(keras.backend.backend())  # finish importing the backend quietly
+    if quiet:  # e.g. TensorFlow's "triggered tf.function retracing" notes when models are compared
+        logging.getLogger("tensorflow").setLevel(logging.ERROR)
     seed_everything(seed)
     backend = keras.backend.backend()
     gpu_name = _detect_gpu(backend)
@@ -108,7 +118,7 @@ def _native_stderr_silenced(active: bool):
 
 
 def get_profile(gpu: bool | None = None) -> str:
-    """Return the course profile, ``"cpu"`` or ``"gpu"``.
+    """Return the course profile, ``"cpu"`` or ``"gpu"`` (or ``"smoke"`` when requested).
 
     ``CNN_COURSE_PROFILE`` wins when set; otherwise the profile is ``"gpu"``
     exactly when a GPU is available.
@@ -118,7 +128,7 @@ def get_profile(gpu: bool | None = None) -> str:
             (which imports Keras).
 
     Raises:
-        ValueError: If ``CNN_COURSE_PROFILE`` is not ``cpu`` or ``gpu``.
+        ValueError: If ``CNN_COURSE_PROFILE`` is not ``cpu``, ``gpu`` or ``smoke``.
     """
     override = _profile_override()
     if override:
@@ -176,7 +186,7 @@ def _profile_override() -> str | None:
     value = raw.lower()
     if value not in PROFILES:
         raise ValueError(
-            f"{PROFILE_ENV} must be 'cpu' or 'gpu', got {raw!r}; "
+            f"{PROFILE_ENV} must be 'cpu', 'gpu' or 'smoke', got {raw!r}; "
             f"unset it to pick the profile from the detected device."
         )
     return value

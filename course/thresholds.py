@@ -17,8 +17,16 @@ THRESHOLDS: dict[str, dict[str, dict[str, float]]] = {
 }
 
 
+def tiers(task: str, profile: str) -> dict[str, float]:
+    """The ``{"zero": ..., "full": ...}`` accuracies of ``task`` in ``profile``.
+
+    The ``smoke`` profile only shortens notebooks; its models are judged like ``cpu`` ones.
+    """
+    return THRESHOLDS[task]["cpu" if profile == "smoke" else profile]
+
+
 def credit(task: str, profile: str, accuracy: float) -> float:
     """Share of the points (0..1) that ``accuracy`` earns for ``task`` in ``profile``."""
-    table = THRESHOLDS[task][profile]
+    table = tiers(task, profile)
     share = (accuracy - table["zero"]) / (table["full"] - table["zero"])
     return max(0.0, min(1.0, share))

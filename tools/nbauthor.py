@@ -61,9 +61,10 @@ def locked_md(grade_id: str, text: str):
     return cell
 
 
-def write(path, cells) -> None:
-    """Write ``cells`` as a Python 3 notebook at ``path``."""
+def write(path, cells, metadata: dict | None = None) -> None:
+    """Write ``cells`` as a Python 3 notebook at ``path`` (extra notebook ``metadata`` merged in)."""
     nb = new_notebook(cells=cells)
+    nb.metadata.update(metadata or {})
     nb.metadata["kernelspec"] = {"display_name": "Python 3 (ipykernel)", "language": "python",
                                  "name": "python3"}
     nb.metadata["language_info"] = {"name": "python"}

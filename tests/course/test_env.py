@@ -43,7 +43,7 @@ def test_profile_override(monkeypatch, value, expected):
 @pytest.mark.parametrize("value", ["tpu", "fast", "cpu,gpu"])
 def test_invalid_profile_override(monkeypatch, value):
     monkeypatch.setenv(env.PROFILE_ENV, value)
-    with pytest.raises(ValueError, match=f"{env.PROFILE_ENV} must be 'cpu' or 'gpu'"):
+    with pytest.raises(ValueError, match=f"{env.PROFILE_ENV} must be 'cpu', 'gpu' or 'smoke'"):
         env.get_profile(gpu=False)
     with pytest.raises(ValueError, match=env.PROFILE_ENV):
         env.setup("ch00")

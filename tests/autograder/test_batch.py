@@ -1,0 +1,118 @@
+"""Batch grading faults: a killed worker, a rerun, parallel workers, one gradebook writer."""
+
+from __future__ import annotations
+
+import csv
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from autograder import batch, cli, grading
+from tests.notebooks.submissions import ROOT, make_submission, solved_sources
+
+pytestmark = pytest.mark.slow
+A = "ch02_params_and_memory"
+FULL = 15.0  # autograded points of ch02
+
+
+def _worker_pids(student: str) -> list[int]:
+    """PIDs of nbgrader autograde workers grading ``student``."""
+    pids = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            argv = (proc / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"autograde" in argv and b"--student" in argv and student.encode() in argv:
+            pids.append(int(proc.name))
+    return pids
+
+
+def _totals(course: Path) -> dict[str, float]:
+    return {s: sum(v[0] for v in cells.values()) for s, cells in grading.cell_scores(course, A).items()}
+
+
+def test_killed_worker_then_rerun_grades_every_submission_exactly_once(course_factory):
+    course = course_factory("batch", [A])
+    make_submission(course, A, "alice")
+    make_submission(course, A, "bob", solved=False)
+    # "slow" is a correct submission whose first answer cell takes a while: its worker is killed.
+    slow = solved_sources(A)["ex1_conv_output_size"] + "\nimport time\ntime.sleep(45)\n"
+    make_submission(course, A, "slow", overrides={"ex1_conv_output_size": slow})
+
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    coordinator = subprocess.Popen(
+        [sys.executable, "-m", "autograder.cli", "--root", str(course), "grade", A, "--jobs", "2",
+         "--quiet"], cwd=course, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + 600
+    while not _worker_pids("slow"):
+        assert coordinator.poll() is None, coordinator.stdout.read()
+        assert time.monotonic() < deadline, "the worker of 'slow' never started"
+        time.sleep(0.5)
+    time.sleep(5)  # mid-grading: its kernel is running the notebook
+    for pid in _worker_pids("slow"):
+        os.kill(pid, signal.SIGKILL)
+    out, _ = coordinator.communicate(timeout=900)
+
+    assert coordinator.returncode == 1, out  # one submission was not graded
+    assert "slow" in out and "NOT GRADED: the grading worker was stopped by SIGKILL" in out
+    rows = {r["student_id"]: r for r in csv.DictReader((course / "grades.csv").open())}
+    assert set(rows) == {"alice", "bob", "slow"}
+    assert rows["slow"]["flags"].startswith("not graded: the grading worker was stopped by SIGKILL")
+    assert float(rows["slow"]["raw_score"]) == 0.0
+    error = (course / "feedback" / "slow" / A / batch.GRADING_ERROR_FILE).read_text()
+    assert "SIGKILL" in error and "scores are 0" in error
+    assert _totals(course)["alice"] == FULL and _totals(course)["bob"] == 0.0
+
+    # Rerun: only "slow" is graded; alice and bob are not touched again.
+    markers = {s: batch.marker_path(course, A, s).stat().st_mtime_ns for s in ("alice", "bob")}
+    outcomes = batch.grade_batch(course, A, jobs=2, progress=False)
+    assert {s: o.status for s, o in outcomes.items()} == {
+        "alice": "skipped", "bob": "skipped", "slow": "graded"}
+    assert {s: batch.marker_path(course, A, s).stat().st_mtime_ns for s in markers} == markers
+    assert _totals(course) == {"alice": FULL, "bob": 0.0, "slow": FULL}
+
+    from nbgrader.api import Gradebook
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        submissions = [s.student.id for s in gb.assignment_submissions(A)]
+    assert sorted(submissions) == ["alice", "bob", "slow"]  # exactly one record each
+
+    # A resubmission (changed files) is regraded; an unchanged batch does nothing.
+    make_submission(course, A, "bob")
+    outcomes = batch.grade_batch(course, A, progress=False)
+    assert {s: o.status for s, o in outcomes.items()} == {
+        "alice": "skipped", "bob": "graded", "slow": "skipped"}
+    assert _totals(course)["bob"] == FULL
+
+
+def test_bad_submissions_get_precise_messages_and_the_batch_goes_on(course_factory, capsys):
+    course = course_factory("batch-bad", [A])
+    make_submission(course, A, "alice")
+    truncated = course / "submitted" / "trunc" / A
+    truncated.mkdir(parents=True)
+    text = (ROOT / "release" / A / f"{A}.ipynb").read_text()
+    (truncated / f"{A}.ipynb").write_text(text[: len(text) // 2])
+    (course / "submitted" / "empty" / A).mkdir(parents=True)  # the notebook is missing
+    notjson = course / "submitted" / "nonb" / A
+    notjson.mkdir(parents=True)
+    (notjson / f"{A}.ipynb").write_text('{"cells": "nope"}')
+
+    assert cli.main(["--root", str(course), "grade", A, "--quiet"]) == 1
+    out = capsys.readouterr().out
+    assert "trunc" in out and "is not valid JSON (line" in out
+    assert "nonb" in out and "is not a valid Jupyter notebook" in out
+    rows = {r["student_id"]: r for r in csv.DictReader((course / "grades.csv").open())}
+    assert set(rows) == {"alice", "trunc", "empty", "nonb"}
+    assert float(rows["alice"]["raw_score"]) == FULL
+    for student in ("trunc", "empty", "nonb"):
+        assert float(rows[student]["raw_score"]) == 0.0
+    assert "not valid JSON" in (course / "feedback" / "trunc" / A / batch.GRADING_ERROR_FILE).read_text()
+    error = (course / "feedback" / "empty" / A / batch.GRADING_ERROR_FILE).read_text()
+    assert f"contains none of the assignment's notebooks ({A}.ipynb)" in error

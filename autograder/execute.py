@@ -45,6 +45,7 @@ into an error of that cell and the kernel lives on.
 from __future__ import annotations
 
 import contextlib
+import os
 
 from jupyter_core.utils import ensure_async, run_sync
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
@@ -163,7 +164,10 @@ class RobustExecute(SandboxedExecute):
         """Execute ``nb``; a dead kernel or a runaway cell stops execution, never the grading."""
         info = (resources or {}).get("nbgrader", {})
         self._assignment = info.get("assignment") or "default"
-        self._profile = self.profile or _grader_profile()
+        self._profile = self.profile or grading_profile()
+        # The kernel reads the same profile (CNN_COURSE_* passes into the sandbox), so the
+        # notebook's budgets and the grader's limits and thresholds always agree.
+        os.environ["CNN_COURSE_PROFILE"] = self._profile
         self._stopped = None
         try:
             return super().preprocess(nb, resources, km)
@@ -246,8 +250,13 @@ class RobustExecute(SandboxedExecute):
         cell.execution_count = None
 
 
-def _grader_profile() -> str:
-    """The profile the grader runs under (``CNN_COURSE_PROFILE`` or GPU detection)."""
+def grading_profile() -> str:
+    """The profile grading runs under, decided without importing a deep-learning framework.
+
+    ``CNN_COURSE_PROFILE`` when set; otherwise ``"gpu"`` when an NVIDIA GPU is
+    present (``/dev/nvidiactl``; bind it into the sandbox with
+    ``SandboxedKernelManager.device_paths``), else ``"cpu"``.
+    """
     from course.env import get_profile
 
-    return get_profile()
+    return get_profile(gpu=os.path.exists("/dev/nvidiactl"))

@@ -120,7 +120,7 @@ class ScoreProbes(NbGraderPreprocessor):
 
 
 def _detect_profile() -> str:
-    """The profile the grader runs under (``CNN_COURSE_PROFILE`` or GPU detection)."""
-    from course.env import get_profile
+    """The profile the grader runs under (see :func:`autograder.execute.grading_profile`)."""
+    from autograder.execute import grading_profile
 
-    return get_profile()
+    return grading_profile()

@@ -125,8 +125,8 @@ CELLS = [
     code("""
     bn = keras.layers.BatchNormalization()
     conv = keras.layers.Conv2D(16, 3)
-    acts = conv(to_input(x_train[:256]))
-    normed = bn(acts, training=True)
+    acts = keras.ops.convert_to_numpy(conv(to_input(x_train[:256])))
+    normed = keras.ops.convert_to_numpy(bn(acts, training=True))
     print(f"before BN: per-channel means {np.ptp(np.mean(acts, axis=(0, 1, 2))):.3f} apart, "
           f"std {float(np.std(acts)):.3f}; after: mean {float(np.mean(normed)):+.3f}, "
           f"std {float(np.std(normed)):.3f}")
@@ -144,13 +144,13 @@ CELLS = [
     batch = to_input(x_train[:8])
     fig, axes = plt.subplots(3, 8, figsize=(8, 3))
     for row in range(3):
-        shown = batch if row == 0 else np.asarray(augment(batch, training=True))
+        shown = batch if row == 0 else keras.ops.convert_to_numpy(augment(batch, training=True))
         for ax, img in zip(axes[row], shown):
             ax.imshow(img.squeeze(), cmap="gray_r")
             ax.axis("off")
     axes[0, 0].set_title("original", fontsize=8, loc="left")
     plt.show()
-    same = np.allclose(np.asarray(augment(batch, training=False)), batch)
+    same = np.allclose(keras.ops.convert_to_numpy(augment(batch, training=False)), batch)
     print(f"at prediction time (training=False) the images pass unchanged: {same}")
     """),
     md(r"""

@@ -173,11 +173,21 @@ def prepare_workspace(root: Path, assignment: str, student: str, scratch: Path) 
     return scratch
 
 
+UNSANDBOXED_OPTIONS = ("--SandboxedKernelManager.allow_unsandboxed=True",
+                       "--ScoreProbes.sandbox_models=False")
+"""nbgrader options for ``allow_unsandboxed`` grading (only where bubblewrap is unusable)."""
+
+
 def run_worker(root: Path, assignment: str, student: str, scratch: Path,
-               timeout: float | None = None) -> tuple[int, str]:
+               timeout: float | None = None, allow_unsandboxed: bool = False) -> tuple[int, str]:
     """Autograde one submission in ``scratch``; return ``(exit status, log)``."""
     prepare_workspace(root, assignment, student, scratch)
     args = ["autograde", assignment, "--student", student, "--create", "--force"]
+    if allow_unsandboxed:
+        from autograder.sandbox import bwrap_usable
+
+        if not bwrap_usable()[0]:
+            args += UNSANDBOXED_OPTIONS
     try:
         proc = grading.run_nbgrader(scratch, *args, timeout=timeout)
     except subprocess.TimeoutExpired as exc:
@@ -305,11 +315,14 @@ def write_error_notes(root: Path, assignment: str, outcomes: dict[str, Outcome])
 
 def grade_batch(root: Path, assignment: str, students: list[str] | None = None, jobs: int = 1,
                 force: bool = False, progress: bool = True,
-                worker_timeout: float | None = None) -> dict[str, Outcome]:
+                worker_timeout: float | None = None,
+                allow_unsandboxed: bool = False) -> dict[str, Outcome]:
     """Grade many submissions with ``jobs`` parallel workers and one gradebook writer.
 
     Returns ``{student: Outcome}`` for every requested student; never raises
-    for a single submission's failure.
+    for a single submission's failure.  ``allow_unsandboxed`` lets workers grade
+    without bubblewrap *only* where it is unusable (each such notebook then
+    starts with :data:`autograder.execute.UNSANDBOXED_WARNING`).
     """
     from tqdm import tqdm
 
@@ -342,7 +355,8 @@ def grade_batch(root: Path, assignment: str, students: list[str] | None = None, 
         stamp = fingerprint(submission_dir(root, assignment, student))
         scratch = Path(tempfile.mkdtemp(prefix=f"cnn-course-{assignment}-"))
         try:
-            code, log = run_worker(root, assignment, student, scratch, timeout=worker_timeout)
+            code, log = run_worker(root, assignment, student, scratch, timeout=worker_timeout,
+                                   allow_unsandboxed=allow_unsandboxed)
         except Exception as exc:  # noqa: BLE001 - a worker must never stop the batch
             code, log = 1, f"ERROR | preparing the worker failed: {exc!r}"
         return student, scratch, code, log, stamp, time.perf_counter() - started

@@ -50,11 +50,18 @@ import os
 from jupyter_core.utils import ensure_async, run_sync
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
+from nbformat.v4 import new_markdown_cell
 from traitlets import Dict, Integer, Unicode
 
 from autograder.sandbox import SandboxedExecute
 
-__all__ = ["STOPPED_ENAMES", "RobustExecute"]
+__all__ = ["STOPPED_ENAMES", "UNSANDBOXED_WARNING", "RobustExecute"]
+
+UNSANDBOXED_WARNING = (
+    "**Warning: this notebook was graded WITHOUT the grading sandbox** (bubblewrap was "
+    "unusable on the grading machine and the instructor allowed unsandboxed grading). "
+    "Its code ran with the grader's rights; scores may be less trustworthy.")
+"""Markdown cell put first in every notebook graded outside the sandbox (it reaches the feedback)."""
 
 TIMEOUT_ENAME = "CellTimeoutError"
 """``ename`` of the error output of the cell that ran past its time limit."""
@@ -169,8 +176,12 @@ class RobustExecute(SandboxedExecute):
         # notebook's budgets and the grader's limits and thresholds always agree.
         os.environ["CNN_COURSE_PROFILE"] = self._profile
         self._stopped = None
+        self._unsandboxed = False
         try:
-            return super().preprocess(nb, resources, km)
+            nb, resources = super().preprocess(nb, resources, km)
+            if self._unsandboxed:
+                nb.cells.insert(0, new_markdown_cell(UNSANDBOXED_WARNING))
+            return nb, resources
         except DeadKernelError:  # died before the first cell (start-up handshake)
             self.log.error("the kernel died before the first cell of %s ran", self._assignment)
             self._stopped = ("Not run: the kernel died before the first cell ran (the sandbox "
@@ -184,6 +195,8 @@ class RobustExecute(SandboxedExecute):
         if self._stopped is not None:
             self._mark_not_run(cell)
             return cell, resources
+        if self.km is not None and not getattr(self.km, "sandboxed", True):
+            self._unsandboxed = True
         try:
             return super().preprocess_cell(cell, resources, index)
         except _ExecutionStopped as stop:

@@ -61,21 +61,25 @@ class LiveHistory(_keras_callback_base()):
     def on_train_batch_end(self, batch, logs=None):
         if logs and (batch + 1) % self.every == 0:
             self.batch_records.append((self._epoch + (batch + 1) / self._steps, dict(logs)))
-            self._draw()
+            self._draw(in_epoch=(batch + 1) / self._steps)
 
     def on_epoch_end(self, epoch, logs=None):
         self.epoch_times.append(time.perf_counter() - self._epoch_t0)
         self.records.append((epoch + 1, {k: float(v) for k, v in (logs or {}).items()}))
         self._draw()
 
-    def _draw(self):
+    def _draw(self, in_epoch: float | None = None):
+        """Redraw; ``in_epoch`` is the share of the current epoch done (None at an epoch's end)."""
         import matplotlib.pyplot as plt
         from IPython.display import display
 
         last = self.records[-1][1] if self.records else {}
+        if in_epoch is None:
+            progress = f"epoch {len(self.records)} done"
+        else:
+            progress = f"epoch {self._epoch + 1} of {self.params.get('epochs', '?')}, {in_epoch:.0%}"
         self.status.value = (
-            f"<b>{self.title}</b>: epoch {len(self.records)} done, "
-            f"{time.perf_counter() - self._t0:.0f} s"
+            f"<b>{self.title}</b>: {progress}, {time.perf_counter() - self._t0:.0f} s"
             + (f", val accuracy <span class='cnn-val-acc'>{last['val_accuracy']:.4f}</span>"
                if "val_accuracy" in last else ""))
         with self.out:
@@ -125,7 +129,10 @@ def plot_confusion_matrix(counts: np.ndarray, ax=None):
 
 
 def error_explorer(images, y_true, y_pred, max_images: int = 24):
-    """Widget: confusion matrix and the misclassified digits for a chosen true/predicted pair."""
+    """Widget: confusion matrix and the misclassified digits for a chosen true/predicted pair.
+
+    Shows at most ``max_images`` digits (capped at 32, the gallery's 4 × 8 grid).
+    """
     import ipywidgets as w
     import matplotlib.pyplot as plt
     from IPython.display import display
@@ -150,7 +157,7 @@ def error_explorer(images, y_true, y_pred, max_images: int = 24):
             out.clear_output(wait=True)
             fig = plt.figure(figsize=(10, 4))
             plot_confusion_matrix(confusion_matrix(y_true, y_pred), fig.add_subplot(1, 3, 1))
-            for k, i in enumerate(idx[:max_images]):
+            for k, i in enumerate(idx[:min(max_images, 32)]):
                 ax = fig.add_subplot(4, 12, 12 * (k // 8) + 5 + k % 8)
                 ax.imshow(images[i].squeeze(), cmap="gray_r")
                 ax.set_title(f"{y_true[i]}→{y_pred[i]}", fontsize=7)

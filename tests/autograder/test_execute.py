@@ -101,6 +101,15 @@ def _submit(course: Path, student: str, answers: tuple[str | None, str | None]) 
     nbformat.write(nb, dest / f"{A}.ipynb")
 
 
+def _make_course(course: Path, extra_config: str = "") -> Path:
+    """A scratch course: the repository's config with short limits, and the synthetic source."""
+    (course / "nbgrader_config.py").write_text(
+        (ROOT / "nbgrader_config.py").read_text() + LIMITS_CONFIG + extra_config)
+    (course / "source" / A).mkdir(parents=True)
+    nbformat.write(source_notebook(), course / "source" / A / f"{A}.ipynb")
+    return course
+
+
 def _timed_autograde(course: Path, student: str) -> float:
     started = time.monotonic()
     grading.autograde(course, A, student)
@@ -110,10 +119,7 @@ def _timed_autograde(course: Path, student: str) -> float:
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     """Generate, submit, autograde and give feedback for every student; keep the timings."""
-    course = tmp_path_factory.mktemp("robust")
-    (course / "nbgrader_config.py").write_text((ROOT / "nbgrader_config.py").read_text() + LIMITS_CONFIG)
-    (course / "source" / A).mkdir(parents=True)
-    nbformat.write(source_notebook(), course / "source" / A / f"{A}.ipynb")
+    course = _make_course(tmp_path_factory.mktemp("robust"))
     timings = {}
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("CNN_COURSE_PROFILE", "cpu")
@@ -341,3 +347,21 @@ def _assert_no_process_left(course: Path) -> None:
         if cwd.startswith(str(course) + os.sep):
             left.append((proc.info["pid"], cwd))
     assert not left
+
+
+@pytest.mark.slow
+def test_unsandboxed_grading_warns_in_the_feedback(tmp_path, monkeypatch):
+    """Grading outside the sandbox (here: switched off) puts a warning first in the feedback."""
+    from autograder.execute import UNSANDBOXED_WARNING
+
+    course = _make_course(tmp_path, "c.SandboxedKernelManager.enabled = False\n")
+    monkeypatch.setenv("CNN_COURSE_PROFILE", "cpu")
+    grading.generate_assignment(course, A)
+    _submit(course, "alice", (None, None))
+    grading.autograde(course, A)
+    grading.generate_feedback(course, A)
+    scores = grading.cell_scores(course, A)["alice"]
+    assert scores["test_first"][0] == 1 and scores["test_second"][0] == 2
+    html = (course / "feedback" / "alice" / A / f"{A}.html").read_text()
+    assert "graded WITHOUT the grading sandbox" in html
+    assert UNSANDBOXED_WARNING.startswith("**Warning")

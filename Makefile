@@ -5,6 +5,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 PYTEST_ARGS ?=
+# Test files run in this many processes (pytest-xdist); most tests wait on kernels and
+# nbgrader processes, so 2 processes on 2 cores finish sooner than 1.
+TEST_WORKERS ?= 2
 
 .PHONY: setup lab test test-fast lint release clean
 
@@ -18,7 +21,7 @@ lint: setup
 	$(VENV)/bin/ruff check .
 
 test: setup lint
-	$(PY) -m pytest -ra $(PYTEST_ARGS)
+	$(PY) -m pytest -ra -n $(TEST_WORKERS) --dist loadfile --durations=30 $(PYTEST_ARGS)
 
 test-fast: setup
 	$(PY) -m pytest -ra -m "not slow and not browser" $(PYTEST_ARGS)

@@ -31,6 +31,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import queue
+import re
 import shutil
 import signal
 import sqlite3
@@ -114,9 +117,12 @@ def preflight(root: Path, assignment: str, student: str) -> tuple[str | None, li
     still allow grading (a missing notebook scores 0 for its cells).
     """
     folder = submission_dir(root, assignment, student)
-    notes = []
+    notes = [f"the symbolic link {link} was left out: submissions may not contain links"
+             for link in submitted_links(root, assignment, student)]
     for name in released_notebooks(root, assignment):
         path = folder / f"{name}.ipynb"
+        if path.is_symlink():
+            continue  # reported above; never read
         if not path.exists():
             notes.append(f"{name}.ipynb is missing from the submission: its cells score 0")
             continue
@@ -137,7 +143,8 @@ def preflight(root: Path, assignment: str, student: str) -> tuple[str | None, li
         except Exception as exc:  # noqa: BLE001 - nbformat raises many kinds for foreign JSON
             return f"{name}.ipynb is not a valid Jupyter notebook: {exc}", notes
     names = released_notebooks(root, assignment)
-    if names and len(notes) == len(names):
+    if names and all((folder / f"{n}.ipynb").is_symlink() or not (folder / f"{n}.ipynb").exists()
+                     for n in names):
         return (f"the submission contains none of the assignment's notebooks "
                 f"({', '.join(n + '.ipynb' for n in names)})"), notes
     return None, notes
@@ -168,9 +175,26 @@ def prepare_workspace(root: Path, assignment: str, student: str, scratch: Path) 
     if refs.exists():
         shutil.copytree(refs, scratch / ".grading" / "references" / assignment)
     shutil.copytree(submission_dir(root, assignment, student),
-                    submission_dir(scratch, assignment, student), symlinks=True)
+                    submission_dir(scratch, assignment, student), ignore=_skip_links)
     snapshot_gradebook(root / "gradebook.db", scratch / "gradebook.db")
     return scratch
+
+
+def _skip_links(folder: str, names: list[str]) -> list[str]:
+    """``copytree`` ignore-callback: leave out symbolic links (nbgrader would follow them)."""
+    return [n for n in names if os.path.islink(os.path.join(folder, n))]
+
+
+def submitted_links(root: Path, assignment: str, student: str) -> list[str]:
+    """Symbolic links inside a submission, as ``"name -> target"`` (they are never graded)."""
+    folder = submission_dir(root, assignment, student)
+    links = []
+    for dirpath, dirnames, filenames in os.walk(folder):
+        for name in dirnames + filenames:
+            path = Path(dirpath, name)
+            if path.is_symlink():
+                links.append(f"{path.relative_to(folder)} -> {os.readlink(path)}")
+    return sorted(links)
 
 
 UNSANDBOXED_OPTIONS = ("--SandboxedKernelManager.allow_unsandboxed=True",
@@ -178,11 +202,22 @@ UNSANDBOXED_OPTIONS = ("--SandboxedKernelManager.allow_unsandboxed=True",
 """nbgrader options for ``allow_unsandboxed`` grading (only where bubblewrap is unusable)."""
 
 
+SANDBOX_UID_BASE = int(os.environ.get("CNN_COURSE_SANDBOX_UID_BASE", "64200"))
+"""Worker slot ``k`` runs its sandboxes as host uid/gid ``SANDBOX_UID_BASE + k`` (as root).
+
+Per-uid limits such as the process limit are then per worker: a fork bomb in
+one submission cannot starve the submission graded beside it."""
+
+
 def run_worker(root: Path, assignment: str, student: str, scratch: Path,
-               timeout: float | None = None, allow_unsandboxed: bool = False) -> tuple[int, str]:
+               timeout: float | None = None, allow_unsandboxed: bool = False,
+               uid: int | None = None) -> tuple[int, str]:
     """Autograde one submission in ``scratch``; return ``(exit status, log)``."""
     prepare_workspace(root, assignment, student, scratch)
     args = ["autograde", assignment, "--student", student, "--create", "--force"]
+    if uid is not None:
+        args += [f"--SandboxedKernelManager.sandbox_uid={uid}",
+                 f"--SandboxedKernelManager.sandbox_gid={uid}"]
     if allow_unsandboxed:
         from autograder.sandbox import bwrap_usable
 
@@ -211,10 +246,15 @@ def failure_message(returncode: int, log: str) -> str:
             name = f"signal {-returncode}"
         return (f"the grading worker was stopped by {name} before it finished; "
                 f"run the grade command again to grade this submission")
-    errors = [line.split("ERROR |", 1)[-1].strip() for line in log.splitlines()
-              if "ERROR" in line and "|" in line]
-    detail = errors[-1] if errors else (log.strip().splitlines() or ["no output"])[-1]
-    return f"nbgrader could not grade this submission (exit {returncode}): {detail}"
+    lines = log.splitlines()
+    exceptions = [line.strip() for line in lines if _EXCEPTION_LINE.match(line.strip())]
+    errors = [line.split("ERROR |", 1)[-1].strip() for line in lines
+              if "ERROR |" in line and "see the above traceback" not in line]
+    detail = (exceptions or errors or [line for line in lines if line.strip()] or ["no output"])[-1]
+    return f"nbgrader could not grade this submission (exit {returncode}): {detail[:300]}"
+
+
+_EXCEPTION_LINE = re.compile(r"^([A-Za-z_][\w.]*)?(Error|Exception|Entry|Interrupt)(: .*)?$")
 
 
 # ---------------------------------------------------------------- the single writer
@@ -267,17 +307,68 @@ def _replace_tree(src: Path, dst: Path) -> None:
     tmp.rename(dst)
 
 
+MAX_GRADED_FOLDER_MB = 200
+"""Files a kernel wrote beyond this total are removed from the graded copy (largest first)."""
+
+
+def tidy_graded_folder(folder: Path, notebooks: list[str],
+                       max_mb: float = MAX_GRADED_FOLDER_MB) -> list[str]:
+    """Make a graded folder safe to publish as feedback; return what was changed.
+
+    Notebooks the kernel wrote that are not part of the assignment would make
+    ``nbgrader generate_feedback`` fail (they are not in the gradebook): they
+    are renamed ``NAME.ipynb.extra``.  If the folder holds more than
+    ``max_mb``, the largest files that are not the assignment's notebooks are
+    deleted until it fits.
+    """
+    changes = []
+    for path in sorted(folder.glob("*.ipynb")):
+        if path.stem not in notebooks:
+            path.rename(path.with_name(path.name + ".extra"))
+            changes.append(f"notebook {path.name} written by the code was renamed {path.name}.extra")
+    files = [p for p in folder.rglob("*") if p.is_file() and not p.is_symlink()]
+    total = sum(p.stat().st_size for p in files)
+    keep = {folder / f"{n}.ipynb" for n in notebooks}
+    for path in sorted((p for p in files if p not in keep), key=lambda p: -p.stat().st_size):
+        if total <= max_mb * 1e6:
+            break
+        size = path.stat().st_size
+        path.unlink()
+        total -= size
+        changes.append(f"{path.relative_to(folder)} ({size / 1e6:.0f} MB) was deleted: the graded "
+                       f"folder may hold at most {max_mb:.0f} MB")
+    return changes
+
+
+def add_flags(root: Path, assignment: str, student: str, flags: list[str]) -> None:
+    """Append flags to a submission's tamper report (creating it if needed)."""
+    if not flags:
+        return
+    from autograder.tamper import report_path
+
+    path = report_path(root, assignment, student)
+    data = json.loads(path.read_text()) if path.exists() else {"student": student, "flags": []}
+    data["flags"] = [*data.get("flags", []), *flags]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=1))
+
+
 def commit_result(root: Path, scratch: Path, assignment: str, student: str, log: str,
                   print_fingerprint: str) -> None:
     """Record a finished worker's results in the course (the single writer's job)."""
     root = Path(root)
+    graded = Path(scratch) / "autograded" / student / assignment
+    changes = tidy_graded_folder(graded, released_notebooks(root, assignment))
     autograded = root / "autograded" / student / assignment
     autograded.parent.mkdir(parents=True, exist_ok=True)
-    _replace_tree(Path(scratch) / "autograded" / student / assignment, autograded)
+    _replace_tree(graded, autograded)
     report = Path(".grading") / "reports" / assignment / f"{student}.json"
     if (Path(scratch) / report).exists():
         (root / report).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(Path(scratch) / report, root / report)
+    add_flags(root, assignment, student,
+              [f"symbolic link in the submission, not graded: {link}"
+               for link in submitted_links(root, assignment, student)] + changes)
     merge_grades(Path(scratch) / "gradebook.db", root / "gradebook.db", assignment, student)
     marker = marker_path(root, assignment, student)
     marker.parent.mkdir(parents=True, exist_ok=True)
@@ -350,15 +441,23 @@ def grade_batch(root: Path, assignment: str, students: list[str] | None = None, 
     if todo:
         ensure_references(root, assignment)
 
+    slots: queue.Queue[int] = queue.Queue()
+    base = int(os.environ.get("CNN_COURSE_SANDBOX_UID_BASE", SANDBOX_UID_BASE))
+    for k in range(max(1, jobs)):
+        slots.put(base + k)
+
     def work(student: str):
         started = time.perf_counter()
         stamp = fingerprint(submission_dir(root, assignment, student))
         scratch = Path(tempfile.mkdtemp(prefix=f"cnn-course-{assignment}-"))
+        uid = slots.get()
         try:
             code, log = run_worker(root, assignment, student, scratch, timeout=worker_timeout,
-                                   allow_unsandboxed=allow_unsandboxed)
+                                   allow_unsandboxed=allow_unsandboxed, uid=uid)
         except Exception as exc:  # noqa: BLE001 - a worker must never stop the batch
             code, log = 1, f"ERROR | preparing the worker failed: {exc!r}"
+        finally:
+            slots.put(uid)
         return student, scratch, code, log, stamp, time.perf_counter() - started
 
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool, \

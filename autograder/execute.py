@@ -46,6 +46,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
+from pathlib import Path
 
 from jupyter_core.utils import ensure_async, run_sync
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
@@ -177,6 +179,7 @@ class RobustExecute(SandboxedExecute):
         os.environ["CNN_COURSE_PROFILE"] = self._profile
         self._stopped = None
         self._unsandboxed = False
+        self._drop_linked_files(resources or {})
         try:
             nb, resources = super().preprocess(nb, resources, km)
             if self._unsandboxed:
@@ -189,6 +192,33 @@ class RobustExecute(SandboxedExecute):
             for cell in nb.cells:
                 self._mark_not_run(cell)
             return nb, resources
+
+    def _drop_linked_files(self, resources) -> None:
+        """Delete from the working folder every file that was a symbolic link in the submission.
+
+        nbgrader copies a submission's extra files with ``shutil.copy``, which
+        follows links: a link to ``source/`` would hand the kernel the solutions.
+        """
+        from nbgrader.coursedir import CourseDirectory
+
+        info = resources.get("nbgrader", {})
+        workdir = resources.get("metadata", {}).get("path")
+        if not (workdir and info.get("student") and info.get("assignment")):
+            return
+        coursedir = CourseDirectory(config=self.config)
+        submitted = Path(coursedir.format_path(coursedir.submitted_directory, info["student"],
+                                               info["assignment"]))
+        for dirpath, dirnames, filenames in os.walk(submitted):
+            for name in dirnames + filenames:
+                link = Path(dirpath, name)
+                if not link.is_symlink():
+                    continue
+                copy = Path(workdir, link.relative_to(submitted))
+                self.log.warning("removing %s: it was a symbolic link in the submission", copy)
+                if copy.is_dir() and not copy.is_symlink():
+                    shutil.rmtree(copy, ignore_errors=True)
+                else:
+                    copy.unlink(missing_ok=True)
 
     def preprocess_cell(self, cell: NotebookNode, resources, index: int):
         """Run one cell, or mark it ``NotRun`` once the execution has stopped."""

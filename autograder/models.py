@@ -55,7 +55,8 @@ def check_model_file(path: Path, root: Path, max_bytes: int = MAX_MODEL_BYTES) -
     return None
 
 
-def evaluate_model_file(path: Path, task: str, sandbox: bool = True, timeout: int = 900) -> dict:
+def evaluate_model_file(path: Path, task: str, sandbox: bool = True, timeout: int = 900,
+                        uid: int | None = None) -> dict:
     """Run :mod:`autograder.evaluate_model` on ``path`` in a separate, sandboxed process.
 
     The file is first copied into a private folder that is bound read-only
@@ -80,7 +81,7 @@ def evaluate_model_file(path: Path, task: str, sandbox: bool = True, timeout: in
         if sandbox:
             try:
                 cmd = sandbox_command([*cmd, "/input/model.keras", task], readonly={private: "/input"},
-                                      cpu_time_s=timeout, env=env)
+                                      cpu_time_s=timeout, env=env, uid=uid)
             except RuntimeError as exc:
                 return {"ok": False, "error": f"the model could not be evaluated safely: {exc}"}
         else:
@@ -101,12 +102,13 @@ def evaluate_model_file(path: Path, task: str, sandbox: bool = True, timeout: in
 
 
 def model_credit(path: str, task: str, profile: str, root: Path, sandbox: bool = True,
-                 min_conv_layers: int = 1, max_params: int = MAX_PARAMS) -> ModelVerdict:
+                 min_conv_layers: int = 1, max_params: int = MAX_PARAMS,
+                 uid: int | None = None) -> ModelVerdict:
     """Check, evaluate and grade the model file ``path`` of one submission."""
     problem = check_model_file(Path(path), root)
     if problem:
         return ModelVerdict(0.0, problem)
-    result = evaluate_model_file(Path(root, path), task, sandbox=sandbox)
+    result = evaluate_model_file(Path(root, path), task, sandbox=sandbox, uid=uid)
     if not result.get("ok"):
         return ModelVerdict(0.0, result.get("error", "the model could not be evaluated"))
     if result["conv_layers"] < min_conv_layers:

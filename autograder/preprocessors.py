@@ -113,8 +113,12 @@ class ScoreProbes(NbGraderPreprocessor):
         from autograder.models import model_credit
 
         profile = self.profile or _detect_profile()
+        # The evaluation sandbox runs as the same host uid as this notebook's kernel.
+        from autograder.sandbox import default_sandbox_uid
+
+        uid = int(self.config.SandboxedKernelManager.get("sandbox_uid", default_sandbox_uid()))
         verdict = model_credit(want["path"], want["task"], profile, self._workdir,
-                               sandbox=self.sandbox_models)
+                               sandbox=self.sandbox_models, uid=uid)
         self.log.info("model %s: %s", want["path"], verdict.message)
         return verdict.share, verdict.message
 

@@ -110,7 +110,7 @@ from pathlib import Path
 from jupyter_client.manager import AsyncKernelManager, KernelManager
 from jupyter_core.utils import run_sync
 from nbgrader.preprocessors import Execute
-from traitlets import Bool, Integer, List, Unicode
+from traitlets import Bool, Integer, List, Unicode, default
 
 __all__ = [
     "AsyncSandboxedKernelManager",
@@ -317,6 +317,16 @@ def _restore_tree(root: str, owners: dict[str, tuple[int, int]]) -> None:
                 continue
 
 
+def default_sandbox_uid() -> int:
+    """The host uid (and gid) sandboxes run as by default: ``$CNN_COURSE_SANDBOX_UID`` or nobody.
+
+    Per-uid limits (the process limit) are shared by every sandbox of a uid;
+    graders running side by side (parallel workers, parallel test processes)
+    each use their own.
+    """
+    return int(os.environ.get("CNN_COURSE_SANDBOX_UID", "65534"))
+
+
 def readonly_sources(packages=("course",), extra=()) -> list[str]:
     """Host paths a sandboxed Python needs read-only: its installation and ``packages``.
 
@@ -356,7 +366,7 @@ def sandbox_command(cmd: list[str], *, readonly: dict[str, str] | None = None,
                     packages=("course", "autograder"), memory_limit_mb: int = 8192,
                     cpu_time_s: int = 900, max_processes: int = 256, max_file_size_mb: int = 64,
                     env: dict[str, str] | None = None, bwrap: str = "bwrap",
-                    uid: int = 65534, gid: int = 65534) -> list[str]:
+                    uid: int | None = None, gid: int | None = None) -> list[str]:
     """Wrap a one-shot command (not a kernel) in the same kind of sandbox as the kernels.
 
     No network, read-only system and Python, private ``/tmp`` as the only
@@ -366,6 +376,8 @@ def sandbox_command(cmd: list[str], *, readonly: dict[str, str] | None = None,
     (:mod:`autograder.models`).  Raises ``RuntimeError`` when bubblewrap is
     unusable.
     """
+    uid = default_sandbox_uid() if uid is None else uid
+    gid = uid if gid is None else gid
     privileged = _privileged()
     ok, why = _bwrap_usable(bwrap, privileged, uid, gid)
     if not ok:
@@ -491,11 +503,21 @@ class SandboxedKernelManager(KernelManager):
              "are dropped.",
     ).tag(config=True)
     sandbox_uid = Integer(
-        65534, help="Host uid the kernel runs as when the grader is root (default nobody).",
+        help="Host uid the kernel runs as when the grader is root (default: "
+             "$CNN_COURSE_SANDBOX_UID, else 65534, nobody).",
     ).tag(config=True)
     sandbox_gid = Integer(
-        65534, help="Host gid the kernel runs as when the grader is root (default nogroup).",
+        help="Host gid the kernel runs as when the grader is root (default: the uid's value "
+             "from $CNN_COURSE_SANDBOX_UID, else 65534, nogroup).",
     ).tag(config=True)
+
+    @default("sandbox_uid")
+    def _default_uid(self) -> int:
+        return default_sandbox_uid()
+
+    @default("sandbox_gid")
+    def _default_gid(self) -> int:
+        return default_sandbox_uid()
     ipc_dir = Unicode(
         "", help="Folder in which each kernel's private folder (connection file, IPC sockets) "
                  "is created; empty for the system temporary folder.",

@@ -7,7 +7,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder import grading
+from autograder import batch, grading
 from tests.notebooks import ch02_cases
 from tests.notebooks.submissions import ROOT, make_submission
 
@@ -30,7 +30,8 @@ def graded(course_factory):
         make_submission(course, A, f"wrong_{name}", overrides=ch02_cases.wrong_answer_overrides(name))
     for name in ch02_cases.ATTACKS:
         make_submission(course, A, f"attack_{name}", overrides=ch02_cases.attack_overrides(name))
-    grading.autograde(course, A)
+    outcomes = batch.grade_batch(course, A, jobs=2, progress=False)  # what `cnn-course grade -j 2` runs
+    assert {o.status for o in outcomes.values()} == {"graded"}, outcomes
     return course, grading.cell_scores(course, A)
 
 

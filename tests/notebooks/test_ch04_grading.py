@@ -8,7 +8,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder import grading
+from autograder import batch, grading
 from tests.notebooks import ch04_cases
 from tests.notebooks.submissions import ROOT, make_submission
 
@@ -29,7 +29,8 @@ def graded(course_factory):
         make_submission(course, A, submission, overrides=ch04_cases.submission_overrides(submission))
     for name in ch04_cases.ATTACKS:
         make_submission(course, A, f"attack_{name}", overrides=ch04_cases.attack_overrides(name))
-    grading.autograde(course, A)
+    outcomes = batch.grade_batch(course, A, jobs=2, progress=False)  # what `cnn-course grade -j 2` runs
+    assert {o.status for o in outcomes.values()} == {"graded"}, outcomes
     return course, grading.cell_scores(course, A)
 
 

@@ -13,13 +13,18 @@ from nbgrader.preprocessors import (
     AssignLatePenalties,
     CheckCellMetadata,
     ClearHiddenTests,
+    ClearOutput,
+    DeduplicateIds,
     GetGrades,
     IgnorePattern,
     LimitOutput,
+    OverwriteCells,
+    OverwriteKernelspec,
     SaveAutoGrades,
 )
 
 from autograder.execute import RobustExecute
+from autograder.gradecells import NormalizeGradeCells
 from autograder.preprocessors import ScoreProbes
 from autograder.tamper import ReportTampering
 
@@ -44,6 +49,18 @@ c.Execute.timeout = CELL_TIMEOUTS["default"]["cpu"]
 # Deleted grade cells are put back from the gradebook; a restored test cell counts 0
 # (ScoreProbes), a restored answer cell holds the blank release version.
 c.OverwriteCells.add_missing_cells = True
+
+# nbgrader's sanitizing steps, NormalizeGradeCells before its checks: one well-formed copy of each
+# gradebook cell (a pasted duplicate, a renamed grade id or changed grade metadata would make
+# nbgrader fail on the whole submission); the other copies run as ordinary cells.
+c.Autograde.sanitize_preprocessors = [
+    ClearOutput,
+    NormalizeGradeCells,
+    DeduplicateIds,
+    OverwriteKernelspec,
+    OverwriteCells,
+    CheckCellMetadata,
+]
 
 c.Autograde.autograde_preprocessors = [
     RobustExecute,  # student kernels in bubblewrap (autograder/sandbox.py), per-cell limits

@@ -193,6 +193,16 @@ class RobustExecute(SandboxedExecute):
                 self._mark_not_run(cell)
             return nb, resources
 
+    def on_comm_open_jupyter_widget(self, msg):
+        """Do not emulate ``ipywidgets.Output`` widgets: their outputs stay ordinary cell outputs.
+
+        nbclient's emulation answers the kernel on the shell channel while it
+        waits there for the cell's reply; under load a cell displaying an
+        Output widget then sometimes never got its reply and sat until its time
+        limit.  Grading needs no live widgets.
+        """
+        return
+
     def _drop_linked_files(self, resources) -> None:
         """Delete from the working folder every file that was a symbolic link in the submission.
 

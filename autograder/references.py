@@ -69,6 +69,7 @@ def execute_notebook(path: Path, timeout: int = 1800, kernel_name: str = "python
         env_profile = profile or os.environ.get("CNN_COURSE_PROFILE")
         client = NotebookClient(nb, timeout=timeout, kernel_name=kernel_name,
                                 resources={"metadata": {"path": str(work)}})
+        client.widget_registry = {}  # no Output-widget emulation (see RobustExecute)
         saved = os.environ.get("CNN_COURSE_PROFILE")
         try:
             if profile:  # the kernel inherits this process's environment

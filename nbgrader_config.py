@@ -4,8 +4,10 @@
 versions.  Autograding runs each student kernel in a bubblewrap sandbox under
 per-cell time limits from the table below (RobustExecute: a runaway cell or a
 dead kernel stops that notebook's execution, never the grading), scores hidden
-tests from probe records in the grader's process (ScoreProbes), records a
-tamper report (ReportTampering); feedback never shows hidden test code.
+tests from probe records in the grader's process (ScoreProbes), makes every output
+safe to show the student (SanitizeOutputs: no hidden test code, bounded sizes) and
+student-written nbgrader markers inert (DisableRegionMarkers), records a tamper report
+(ReportTampering); feedback never shows hidden test code.
 """
 
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
@@ -25,6 +27,7 @@ from nbgrader.preprocessors import (
 
 from autograder.execute import RobustExecute
 from autograder.gradecells import NormalizeGradeCells
+from autograder.outputs import DisableRegionMarkers, SanitizeOutputs
 from autograder.preprocessors import ScoreProbes
 from autograder.tamper import ReportTampering
 
@@ -68,6 +71,8 @@ c.Autograde.autograde_preprocessors = [
     IgnorePattern,
     ClearMetadataPreprocessor,
     LimitOutput,
+    SanitizeOutputs,  # outputs safe for feedback: hidden test code removed, sizes capped
+    DisableRegionMarkers,  # a student's `### BEGIN HIDDEN TESTS` cannot break feedback
     SaveAutoGrades,
     ReportTampering,
     AssignLatePenalties,

@@ -7,9 +7,15 @@ tricks worthless); it tells the instructor who tried what.  Two sources:
   locked cells, changed metadata such as points or grade ids), the cells
   nbgrader restores from its gradebook before grading;
 * student code scanned for patterns that tamper with the kernel or the
-  grader: monkeypatching modules, builtins or test helpers, IPython input
-  transformers and event hooks, tracing and exit hooks, hard exits, signal
-  handlers, network and subprocess use, and paths outside the submission.
+  grader: monkeypatching modules, builtins or test helpers, IPython input and
+  AST transformers and event hooks, tracing and exit hooks, hard exits
+  (IPython's ``exit()`` included), signal handlers, network and subprocess
+  use, paths outside the submission, symbolic links, imitations of probe
+  records and reading the cell history (where hidden test code can be read).
+
+Only code the student wrote is scanned: every code cell of the submitted
+notebook but the release's locked cells as released (instructor code).  Flags name the cell by its
+number in the submitted notebook (1 = its first cell, markdown included).
 
 :class:`ReportTampering` is an nbgrader preprocessor for the autograde
 pipeline (after ``SaveAutoGrades``): it writes
@@ -32,10 +38,12 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Unicode
 
 PATTERNS: list[tuple[str, str]] = [
-    ("IPython input transformer", r"input_transformers_(cleanup|post)|input_transformer_manager"),
+    ("IPython input transformer",
+     r"input_transformers_(cleanup|post)|input_transformer_manager|ast_transformers"),
     ("IPython event hook", r"events\.register|register_magic|set_custom_exc|showtraceback\s*="),
     ("tracing or profiling hook", r"sys\.(settrace|setprofile)|threading\.(settrace|setprofile)"),
-    ("exit hook or hard exit", r"atexit\.|os\._exit|sys\.exit|os\.kill|signal\.(signal|alarm)"),
+    ("exit hook or hard exit", (r"atexit\.|os\._exit|sys\.exit|os\.kill|signal\.(signal|alarm)"
+                                r"|(?m:^)[ \t]*(exit|quit)[ \t]*\(|\bask_exit\b|raise\s+SystemExit")),
     ("builtins patched", r"(__builtins__|builtins)\s*(\.\w+|\[[^\]]+\])\s*=|setattr\(\s*builtins"),
     ("module attribute patched", (r"\b(np|numpy|math|keras|tf|course|json|IPython|sys|os)"
                                  r"(\.\w+)+\s*=[^=]")),
@@ -46,21 +54,54 @@ PATTERNS: list[tuple[str, str]] = [
     ("path outside the submission", r"['\"](/|\.\./)(?!tmp\b)[^'\"]*['\"]"),
     ("grader files", r"gradebook|\.grading|source/|autograder"),
     ("fork", r"os\.fork|multiprocessing"),
+    ("probe imitation", (r"publish_display_data|vnd\.cnn-course\.probe|\bPROBE_MIME\b"
+                         r"|['\"]records['\"]\s*:")),
+    ("symbolic link", r"\bos\.symlink\b|\.symlink_to\s*\("),
+    ("reads the cell history", (r"\bIn\s*\[|['\"](In|_ih)['\"]|\b(_ih|_ii|_iii|_i\d+)\b|\braw_cell\b"
+                                r"|history_manager|\blinecache\b")),
 ]
 
 
-def scan_code(sources: list[str]) -> list[str]:
-    """Pattern flags found in student code cells, each with a short excerpt."""
+def scan_code(cells: list[tuple[int, str]]) -> list[str]:
+    """Pattern flags found in student code, each with its cell number, line and an excerpt.
+
+    ``cells`` holds ``(cell number, source)`` pairs (see :func:`student_code`);
+    each pattern is reported once, at its first match.
+    """
     flags = []
     for label, pattern in PATTERNS:
-        for i, source in enumerate(sources):
+        for number, source in cells:
             match = re.search(pattern, source)
             if match:
                 line = source[: match.start()].count("\n") + 1
                 excerpt = source.splitlines()[line - 1].strip()[:80]
-                flags.append(f"{label}: cell {i + 1}, line {line}: {excerpt}")
+                flags.append(f"{label}: cell {number}, line {line}: {excerpt}")
                 break
     return flags
+
+
+def student_code(submitted: NotebookNode, released: NotebookNode | None) -> list[tuple[int, str]]:
+    """``(cell number, source)`` of the code cells of ``submitted`` that the student wrote.
+
+    Cell numbers count every cell of ``submitted`` from 1.  Left out: the
+    release's locked cells as released (same grade id, same code), which hold
+    instructor code.  A locked cell the student edited is kept (its edit is
+    also reported by :func:`locked_cell_flags`), and so is a copy of one.
+    Without a release copy, cells the submission marks as locked are left out.
+    """
+    locked = {}
+    if released is not None:
+        locked = {c.metadata["nbgrader"].get("grade_id"): c.source.strip() for c in released.cells
+                  if c.get("metadata", {}).get("nbgrader", {}).get("locked")}
+
+    def instructors(cell) -> bool:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if released is None:
+            return bool(meta.get("locked"))
+        return meta.get("grade_id") in locked and cell.source.strip() == locked[meta["grade_id"]]
+
+    return [(i + 1, c.source) for i, c in enumerate(submitted.cells)
+            if c.cell_type == "code" and not instructors(c)]
 
 
 def locked_cell_flags(submitted: NotebookNode, released: NotebookNode) -> list[str]:
@@ -122,13 +163,12 @@ class ReportTampering(NbGraderPreprocessor):
         except Exception as exc:  # noqa: BLE001 - any unreadable notebook is itself a flag
             flags = [f"submitted notebook unreadable: {exc}"]
         else:
-            code = [c.source for c in original.cells if c.cell_type == "code"
-                    and not c.get("metadata", {}).get("nbgrader", {}).get("locked")]
-            flags = scan_code(code)
             release = Path(coursedir.format_path(coursedir.release_directory, ".",
                                                  assignment)) / f"{notebook}.ipynb"
-            if release.exists():
-                flags += locked_cell_flags(original, nbformat.read(release, as_version=4))
+            released = nbformat.read(release, as_version=4) if release.exists() else None
+            flags = scan_code(student_code(original, released))
+            if released is not None:
+                flags += locked_cell_flags(original, released)
             else:
                 flags.append(f"no release copy at {release} to compare locked cells with")
             with Gradebook(coursedir.db_url) as gb:

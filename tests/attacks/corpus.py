@@ -866,12 +866,6 @@ _EXTRA_NOTEBOOK_HOLE = ("a notebook the kernel writes into its working folder st
                         "STUDENT/ASSIGNMENT/; generate_feedback then fails for that student (GetGrades: "
                         "MissingEntry 'No such submitted notebook .../zz_extra'), so no feedback is "
                         "written for it and the command exits 1")
-_MARKER_HOLE = ("ClearHiddenTests runs on every cell of the feedback (enforce_metadata = False) and "
-                "raises 'No end hidden tests statement found' on a student's own unclosed "
-                "`### BEGIN HIDDEN TESTS` line: no feedback for that student, generate_feedback exits 1")
-_LEAK_HOLE = ("ScoreProbes keeps the test cell's stdout in the verdict and ClearHiddenTests only "
-              "strips cell *sources*: student code that prints In[-1] / info.raw_cell while a hidden "
-              "test runs puts the hidden test code into the feedback")
 
 ATTACKS: dict[str, Attack] = {
     # ---- test cells and grade metadata (nbgrader restores them from its gradebook)
@@ -893,13 +887,13 @@ ATTACKS: dict[str, Attack] = {
         flags=("locked cell test_conv_output_size was edited",)),
     "rename_grade_ids": Attack(
         "test cells renamed (new grade ids) and emptied", edit=_rename_grade_ids,
-        flags=("not graded",)),  # nbgrader fails (add_missing_cells: KeyError grade_id)
+        flags=("cell test_conv_output_size was deleted",)),  # renamed: ordinary cells; restored: 0
     "solution_cells_graded": Attack(
         "answer cells marked as graded cells worth 50 points each", edit=_solutions_graded,
-        flags=("not graded",)),  # nbgrader refuses it before the tamper report runs
+        flags=("metadata of ex1_conv_output_size changed: grade False -> True",)),
     "tests_marked_solution": Attack(
         "test cells marked as (unlocked) answer cells and emptied", edit=_tests_marked_solution,
-        flags=("not graded",)),  # nbgrader: "Inconsistent checksums"; no tamper report
+        flags=("metadata of test_conv_output_size changed: solution False -> True",)),
     "tests_to_markdown": Attack(
         "test cells turned into markdown saying all tests passed", edit=_tests_to_markdown,
         flags=("cell test_conv_params changed type to markdown",)),
@@ -907,8 +901,9 @@ ATTACKS: dict[str, Attack] = {
         "nbgrader metadata removed from the test cells, which are emptied",
         edit=_strip_test_metadata, flags=("cell test_cnn_params was deleted",)),
     "duplicate_tests": Attack(
-        "test cells emptied and duplicated at the end (nbgrader keeps the last copy of an id)",
-        edit=_duplicate_tests, flags=("not graded",)),  # as rename_grade_ids
+        "test cells emptied and duplicated at the end (the first copy of an id is graded, "
+        "restored from the gradebook; the twins run as ordinary cells)",
+        edit=_duplicate_tests, flags=("locked cell test_conv_output_size was edited",)),
     "prefilled_outputs": Attack(
         "test cells submitted with forged probe outputs already in them", edit=_prefilled_outputs),
     "kernelspec_swapped": Attack(
@@ -949,8 +944,7 @@ ATTACKS: dict[str, Attack] = {
         flags=("IPython input transformer",)),
     "ast_transformer": Attack(
         "an AST transformer compiles every later cell to `pass`",
-        overrides=_first_cell(_AST_TRANSFORMER), flags=("IPython input transformer",),
-        xfail={"flags": "tamper.PATTERNS has no pattern for get_ipython().ast_transformers"}),
+        overrides=_first_cell(_AST_TRANSFORMER), flags=("IPython input transformer",)),
     "event_hook_clear_output": Attack(
         "post_run_cell hook wipes every cell's outputs (errors included) and prints success",
         overrides=_first_cell(_CLEAR_OUTPUT_HOOK), flags=("IPython event hook",)),
@@ -961,9 +955,10 @@ ATTACKS: dict[str, Attack] = {
     "fake_probe_display_data": Attack(
         "functions publish display_data of the probe MIME type themselves, with the hidden "
         "inputs taken from the caller's frame and plausible outputs, before the real probe",
-        overrides=_first_cell(_FAKE_PROBE_DISPLAY)),
+        overrides=_first_cell(_FAKE_PROBE_DISPLAY), flags=("probe imitation",)),
     "fake_probe_stdout_json": Attack(
-        "functions print JSON that looks like probe records", overrides=_first_cell(_FAKE_PROBE_STDOUT)),
+        "functions print JSON that looks like probe records", overrides=_first_cell(_FAKE_PROBE_STDOUT),
+        flags=("probe imitation",)),
     "settrace": Attack(
         "sys.settrace/threading.settrace tracer empties the hidden cases before each line",
         overrides=_first_cell(_SETTRACE), flags=("tracing or profiling hook",)),
@@ -972,7 +967,7 @@ ATTACKS: dict[str, Attack] = {
         overrides=_first_cell(_ATEXIT), flags=("exit hook or hard exit",)),
     "hidden_test_marker": Attack(
         "an answer cell holds an unclosed `### BEGIN HIDDEN TESTS` line",
-        overrides=_first_cell(_HIDDEN_MARKER), xfail={"feedback": _MARKER_HOLE}),
+        overrides=_first_cell(_HIDDEN_MARKER)),  # feedback: DisableRegionMarkers
     "extra_notebook": Attack(
         "writes another notebook next to the graded one (its working folder is autograded/STUDENT/...)",
         overrides=_first_cell(_EXTRA_NOTEBOOK), xfail={"feedback": _EXTRA_NOTEBOOK_HOLE}),
@@ -983,8 +978,7 @@ ATTACKS: dict[str, Attack] = {
                        overrides=_first_cell(_SYS_EXIT), flags=("exit hook or hard exit",)),
     "ipython_exit": Attack(
         "IPython's exit() in the first answer", overrides=_first_cell(_IPYTHON_EXIT),
-        flags=("exit hook or hard exit",),
-        xfail={"flags": "tamper.PATTERNS matches sys.exit/os._exit but not IPython's exit()/quit()"}),
+        flags=("exit hook or hard exit",)),
     "sigint_proof_loop": Attack(
         "infinite loop that ignores SIGINT, SIGTERM and KeyboardInterrupt",
         overrides=_first_cell(_SIGINT_PROOF_LOOP), flags=("exit hook or hard exit",)),
@@ -1035,15 +1029,12 @@ ATTACKS: dict[str, Attack] = {
         xfail={"score": _VISIBLE_TOTALS}),
     "leak_hidden_tests_history": Attack(
         "functions print In[-1] (the hidden test code) and the hidden cases when probed",
-        overrides=_first_cell(_LEAK_HISTORY), xfail={"feedback": _LEAK_HOLE}),
+        overrides=_first_cell(_LEAK_HISTORY), flags=("reads the cell history",)),
     "leak_hidden_tests_hook": Attack(
         "pre_run_cell hook prints every cell's code (hidden tests included)",
-        overrides=_first_cell(_LEAK_HOOK), flags=("IPython event hook",), xfail={"feedback": _LEAK_HOLE}),
+        overrides=_first_cell(_LEAK_HOOK), flags=("IPython event hook", "reads the cell history")),
     "output_flood": Attack(
-        "prints about 120 MB to stdout (1,000 lines)", overrides=_first_cell(_OUTPUT_FLOOD),
-        xfail={"size": "nbgrader's LimitOutput caps the number of lines (1,000), not their length, "
-                       "and leaves display_data alone: the 120 MB stay in the grader's memory, the "
-                       "autograded notebook and the feedback HTML"}),
+        "prints about 120 MB to stdout (1,000 lines)", overrides=_first_cell(_OUTPUT_FLOOD)),
 }
 
 

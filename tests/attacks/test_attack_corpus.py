@@ -226,13 +226,10 @@ def test_fork_bomb_costs_a_bystander_nothing(fork_batch):
     assert fork_batch.auto(corpus.BYSTANDER) == 15, fork_batch.flags(corpus.BYSTANDER)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "with OverwriteCells.add_missing_cells = True, nbgrader 0.9.6's add_missing_task_cells reads "
-    "cell.metadata.nbgrader['grade_id'] of every cell with nbgrader metadata; DeduplicateIds "
-    "leaves the earlier copy of a duplicated cell with an empty nbgrader dict, so autograde "
-    "raises KeyError 'grade_id' and the whole submission is not graded (0)"))
 def test_a_duplicated_answer_cell_still_scores_full_marks(graded):
+    """NormalizeGradeCells grades one copy; the pasted twin runs as an ordinary cell."""
     assert graded.auto(DUPLICATED) == 15, graded.flags(DUPLICATED)
+    assert "not graded" not in graded.flags(DUPLICATED)
 
 
 # ---------------------------------------------------------------- per attack
@@ -355,3 +352,17 @@ def test_feedback_exists_and_hides_hidden_tests_and_reference_values(graded, res
         for value in ch02_cases.RIGHT.values():  # the headline answers: only where already visible
             if str(value) in text:
                 assert str(value) in release or str(value) in own, f"{path.name} shows {value}"
+
+
+@pytest.mark.parametrize("name, note", [
+    ("leak_hidden_tests_history", "[output removed by the grader: it contained hidden test code]"),
+    ("leak_hidden_tests_hook", "[output removed by the grader: it contained hidden test code]"),
+    ("output_flood", "characters removed by the grader: output too long"),
+])
+def test_leaks_and_floods_were_cut_by_the_grader(graded, name, note):
+    """The attack did print (hidden code, 120 MB): SanitizeOutputs left a note in its place."""
+    student = corpus.student(name)
+    nb = (graded.course / "autograded" / student / A / f"{A}.ipynb").read_text()
+    assert note in nb
+    html_text = _text(next((graded.course / "feedback" / student / A).glob("*.html")))
+    assert note.replace(",", "") in html_text and "Hidden checks:" in html_text

@@ -269,12 +269,16 @@ def test_grade_flags_changed_by_a_student_are_reset_from_the_gradebook(course):
     test.metadata.nbgrader.update(solution=True, locked=False)
     test.source = "pass"
     nb.cells[_index(nb, "test_triple")].metadata.nbgrader.update(grade=False)
+    # nbgrader's CheckCellMetadata: "Markdown grade cell 'written_answer' is not marked as a solution cell"
+    nb.cells[_index(nb, "written_answer")].metadata.nbgrader.update(solution=False)
     notes = normalize_grade_cells(copy.deepcopy(nb), _specs(course))
     assert "ex_double: nbgrader metadata grade, points reset from the gradebook" in notes
     nb = _sanitize(course, nb)
     where = _assert_well_formed(nb)
     assert nb.cells[where["test_double"]].source == TEST_DOUBLE
     assert nb.cells[where["ex_double"]].source == DOUBLE
+    written = nb.cells[where["written_answer"]].metadata["nbgrader"]
+    assert (written["grade"], written["solution"], written["points"]) == (True, True, 3)
 
 
 @pytest.mark.parametrize("make", [new_markdown_cell, new_raw_cell], ids=["markdown", "raw"])

@@ -20,13 +20,12 @@ from nbgrader.preprocessors import (
     GetGrades,
     IgnorePattern,
     LimitOutput,
-    OverwriteCells,
     OverwriteKernelspec,
     SaveAutoGrades,
 )
 
 from autograder.execute import RobustExecute
-from autograder.gradecells import NormalizeGradeCells
+from autograder.gradecells import NormalizeGradeCells, OverwriteGradeCells
 from autograder.outputs import DisableRegionMarkers, SanitizeOutputs
 from autograder.preprocessors import ScoreProbes
 from autograder.tamper import ReportTampering
@@ -56,12 +55,13 @@ c.OverwriteCells.add_missing_cells = True
 # nbgrader's sanitizing steps, NormalizeGradeCells before its checks: one well-formed copy of each
 # gradebook cell (a pasted duplicate, a renamed grade id or changed grade metadata would make
 # nbgrader fail on the whole submission); the other copies run as ordinary cells.
+# OverwriteGradeCells: nbgrader's OverwriteCells, deleted grade cells restored where they were.
 c.Autograde.sanitize_preprocessors = [
     ClearOutput,
     NormalizeGradeCells,
     DeduplicateIds,
     OverwriteKernelspec,
-    OverwriteCells,
+    OverwriteGradeCells,
     CheckCellMetadata,
 ]
 

@@ -17,7 +17,8 @@ instructor's version of every grade, solution, locked and task cell):
 * one copy of each known ``grade_id`` keeps its grade metadata: for a locked
   cell the first copy that is unedited (the gradebook's source, or its
   release version without hidden tests), for an answer cell the first copy
-  that differs from the blank release version, else the first copy;
+  that differs from the blank release version (of its own cell type first),
+  else the first copy;
 * the other copies, and cells whose ``grade_id`` is unknown, missing or
   malformed, lose their nbgrader metadata: they still run, as ordinary
   cells, but nothing grades them;
@@ -25,9 +26,12 @@ instructor's version of every grade, solution, locked and task cell):
   locked, task, points, cell type), so flags a student changed count for
   nothing and its cell type is put back.
 
-nbgrader's own steps then see a well-formed notebook: ``OverwriteCells``
-restores locked sources and puts back grade cells that are missing (a
-restored test cell counts 0, see :class:`autograder.preprocessors.ScoreProbes`).
+nbgrader's own steps then see a well-formed notebook.  :class:`OverwriteGradeCells`
+(nbgrader's ``OverwriteCells``, which restores locked sources, with
+``add_missing_cells`` fixed) puts back grade cells that are missing, also where
+nbgrader 0.9.6 fails (a written answer cell deleted below its locked prompt:
+``KeyError``); a restored test cell counts 0 (see
+:class:`autograder.preprocessors.ScoreProbes`).
 The tamper report reads the submitted file itself, so what a student changed
 is still reported.
 """
@@ -40,7 +44,7 @@ from dataclasses import dataclass
 from nbconvert.exporters.exporter import ResourcesDict
 from nbformat import NotebookNode, from_dict
 from nbgrader.api import Gradebook
-from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor
+from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor, OverwriteCells
 
 SCHEMA_VERSION = 3
 """nbgrader's cell metadata schema (0.9.6)."""
@@ -155,9 +159,10 @@ def _pick(cells: list, indices: list[int], spec: GradeCellSpec) -> int:
             if cells[i].cell_type == spec.cell_type and cells[i].source.strip() in spec.unedited:
                 return i
     elif spec.solution:
-        for i in indices:
-            if cells[i].source.strip() not in spec.unedited:
-                return i
+        answered = [i for i in indices if cells[i].source.strip() not in spec.unedited]
+        same_type = [i for i in answered if cells[i].cell_type == spec.cell_type]
+        if same_type or answered:
+            return (same_type or answered)[0]
     return indices[0]
 
 
@@ -194,3 +199,52 @@ def _without_hidden_tests(hidden: ClearHiddenTests, source: str) -> str:
     except RuntimeError:  # unbalanced markers: nbgrader would not have released it either
         return source
     return cell.source
+
+
+class OverwriteGradeCells(OverwriteCells):
+    """nbgrader's ``OverwriteCells`` with deleted grade cells put back where they were.
+
+    nbgrader 0.9.6 (``add_missing_cells``) inserts a deleted grade cell after the
+    previous *source* cell of the gradebook, but looks that cell up among the
+    submission's grade and answer cells only: when it is an ordinary locked cell (the
+    prompt above a written answer) the whole submission fails with ``KeyError``.  Here
+    the deleted cell goes after the nearest earlier gradebook cell the notebook holds
+    (any kind; else before the nearest later one; else at the end), built by nbgrader's
+    own ``missing_cell_transform`` (so a restored test cell still counts 0).
+    """
+
+    def add_missing_grade_cells(self, nb: NotebookNode, resources: ResourcesDict):
+        source_nb = self.gradebook.find_notebook(self.notebook_id, self.assignment_id)
+        source = {c.name: c for c in source_nb.source_cells}
+        order = list(source)
+        points = {c.name: c.max_score for c in source_nb.grade_cells}
+        solutions = {c.name for c in source_nb.solution_cells}
+        for k, name in enumerate(order):
+            if name not in points or name in _grade_ids(nb):
+                continue
+            self.log.warning("Missing grade cell %s encountered, adding to notebook", name)
+            cell = self.missing_cell_transform(source[name], points[name], is_solution=name in solutions)
+            nb.cells.insert(_insertion_index(nb, order, k), cell)
+        return nb, resources
+
+
+def _grade_ids(nb: NotebookNode) -> dict[str, int]:
+    """``{grade_id: index}`` of the cells with nbgrader metadata."""
+    out = {}
+    for index, cell in enumerate(nb.cells):
+        meta = cell.get("metadata", {}).get("nbgrader")
+        if isinstance(meta, dict) and meta.get("grade_id"):
+            out.setdefault(meta["grade_id"], index)
+    return out
+
+
+def _insertion_index(nb: NotebookNode, order: list[str], k: int) -> int:
+    """Where gradebook cell ``order[k]`` belongs among the cells ``nb`` holds."""
+    where = _grade_ids(nb)
+    for name in reversed(order[:k]):
+        if name in where:
+            return where[name] + 1
+    for name in order[k + 1:]:
+        if name in where:
+            return where[name]
+    return len(nb.cells)

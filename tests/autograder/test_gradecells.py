@@ -5,7 +5,8 @@ Fast tests run the course's configured ``Autograde.sanitize_preprocessors``
 small synthetic assignment whose gradebook is made by nbgrader's own
 ``generate_assignment`` steps.  The slow test grades real submissions with a
 duplicated answer cell and a duplicated test cell through ``nbgrader
-autograde`` (sandboxed kernels, hidden probes).
+autograde`` (sandboxed kernels, hidden probes), and one without its written
+answer cell.
 """
 
 from __future__ import annotations
@@ -34,7 +35,12 @@ from nbgrader.preprocessors import (
 from traitlets.config.loader import PyFileConfigLoader
 
 from autograder import grading, tamper
-from autograder.gradecells import GradeCellSpec, NormalizeGradeCells, normalize_grade_cells
+from autograder.gradecells import (
+    GradeCellSpec,
+    NormalizeGradeCells,
+    OverwriteGradeCells,
+    normalize_grade_cells,
+)
 from autograder.sandbox import bwrap_usable
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -162,9 +168,10 @@ def _assert_well_formed(nb) -> dict[str, int]:
 
 
 def test_config_runs_normalize_grade_cells_before_nbgraders_own_checks(course):
-    steps = list(course[0].Autograde.sanitize_preprocessors)
-    assert NormalizeGradeCells in steps and course[0].OverwriteCells.add_missing_cells
-    for later in (DeduplicateIds, OverwriteCells, CheckCellMetadata):
+    config = course[0]
+    steps = list(config.Autograde.sanitize_preprocessors)
+    assert OverwriteCells not in steps and OverwriteGradeCells(config=config).add_missing_cells
+    for later in (DeduplicateIds, OverwriteGradeCells, CheckCellMetadata):
         assert steps.index(NormalizeGradeCells) < steps.index(later)
 
 
@@ -281,6 +288,52 @@ def test_grade_flags_changed_by_a_student_are_reset_from_the_gradebook(course):
     assert (written["grade"], written["solution"], written["points"]) == (True, True, 3)
 
 
+def test_without_it_nbgrader_fails_on_a_deleted_written_answer(course):
+    """nbgrader looks the locked prompt above it up among grade and answer cells only."""
+    nb = _submission(course)
+    del nb.cells[_index(nb, "written_answer")]
+    steps = [OverwriteCells if s is OverwriteGradeCells else s
+             for s in course[0].Autograde.sanitize_preprocessors]
+    with pytest.raises(KeyError, match="written_prompt"):
+        _sanitize(course, nb, steps)
+
+
+@pytest.mark.parametrize("deleted", [["written_answer"], ["written_prompt", "written_answer"],
+                                     ["test_double", "ex_triple", "test_triple"],
+                                     ["ex_double", "test_double"]],
+                         ids=["written-answer", "prompt-and-answer", "tests-and-answer", "first-cells"])
+def test_deleted_grade_cells_are_restored_where_they_were(course, deleted):
+    nb = _submission(course)
+    for gid in deleted:
+        del nb.cells[_index(nb, gid)]
+    nb = _sanitize(course, nb)
+    order = [c.metadata["nbgrader"]["grade_id"] for c in nb.cells if "nbgrader" in c.metadata]
+    want = ["ex_double", "test_double", "ex_triple", "test_triple", "written_prompt", "written_answer"]
+    # grade cells come back (answers and the locked prompt are not restored, as in nbgrader)
+    assert order == [g for g in want if g not in deleted or g.startswith(("test_", "written_answer"))]
+    for gid in deleted:
+        if gid.startswith(("test_", "written_answer")):
+            restored = nb.cells[_index(nb, gid)]
+            note = MISSING.format(gid).lstrip("# ")
+            assert note in restored.source, restored.source  # ScoreProbes: a test cell counts 0
+    if deleted == ["written_answer"]:
+        assert _index(nb, "written_answer") == _index(nb, "written_prompt") + 1
+
+
+def test_the_graded_copy_of_an_answer_is_of_its_own_cell_type_first():
+    """Pure use, without a gradebook: a pasted copy turned into markdown notes is not graded."""
+    spec = GradeCellSpec(grade_id="ex", cell_type="code", grade=False, solution=True, locked=False,
+                         task=False, points=None, checksum=None, unedited=frozenset({"# YOUR CODE"}))
+    notes_copy = new_markdown_cell("my notes", metadata=_meta("ex", solution=True))
+    answer = new_code_cell(DOUBLE, metadata=_meta("ex", solution=True))
+    nb = new_notebook(cells=[new_code_cell("# YOUR CODE", metadata=_meta("ex", solution=True)),
+                             notes_copy, answer])
+    notes = normalize_grade_cells(nb, {"ex": spec})
+    assert ["nbgrader" in c.metadata for c in nb.cells] == [False, False, True]
+    assert notes == [("ex appears 3 times (cells 1, 2, 3): cell 3 is graded, the other copies run "
+                      "as ordinary cells")]
+
+
 @pytest.mark.parametrize("make", [new_markdown_cell, new_raw_cell], ids=["markdown", "raw"])
 def test_a_test_cell_of_another_type_is_a_code_cell_again(course, make):
     nb = _submission(course)
@@ -337,12 +390,14 @@ def test_duplicated_cells_are_graded_for_real(tmp_path, monkeypatch):
     _submit(course, "solved", lambda nb: None)
     _submit(course, "pasted", pasted)
     _submit(course, "twin_tests", _twin_tests)
+    _submit(course, "no_written", lambda nb: nb.cells.pop(_index(nb, "written_answer")))
     grading.autograde(course, A)
     scores = grading.cell_scores(course, A)
     auto = {s: {g: v[0] for g, v in cells.items() if g.startswith("test_")} for s, cells in scores.items()}
     assert auto["solved"] == {"test_double": 2, "test_triple": 1}
     assert auto["pasted"] == auto["solved"]
     assert auto["twin_tests"] == auto["solved"]  # the hidden tests ran on the (right) answers
+    assert auto["no_written"] == auto["solved"] and scores["no_written"]["written_answer"] == (0, 3)
     assert tamper.read_flags(course, A, "pasted") == []
     assert "locked cell test_double was edited" in tamper.read_flags(course, A, "twin_tests")
     nb = nbformat.read(course / "autograded" / "pasted" / A / f"{A}.ipynb", as_version=4)
@@ -350,5 +405,5 @@ def test_duplicated_cells_are_graded_for_real(tmp_path, monkeypatch):
     assert len(copies) == 2 and ["nbgrader" in c.metadata for c in copies] == [True, False]
     assert all(c.outputs == [] and c.execution_count for c in copies)  # both ran
     grading.generate_feedback(course, A)
-    for student in ("solved", "pasted", "twin_tests"):
+    for student in ("solved", "pasted", "twin_tests", "no_written"):
         assert (course / "feedback" / student / A / f"{A}.html").is_file()

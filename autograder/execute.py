@@ -179,17 +179,19 @@ class RobustExecute(SandboxedExecute):
         os.environ["CNN_COURSE_PROFILE"] = self._profile
         self._stopped = None
         self._unsandboxed = False
+        self._next_index = 0  # the first cell not finished yet
         self._drop_linked_files(resources or {})
         try:
             nb, resources = super().preprocess(nb, resources, km)
             if self._unsandboxed:
                 nb.cells.insert(0, new_markdown_cell(UNSANDBOXED_WARNING))
             return nb, resources
-        except DeadKernelError:  # died before the first cell (start-up handshake)
-            self.log.error("the kernel died before the first cell of %s ran", self._assignment)
-            self._stopped = ("Not run: the kernel died before the first cell ran (the sandbox "
-                             "memory limit or a crash at start-up).")
-            for cell in nb.cells:
+        except (DeadKernelError, CellTimeoutError) as exc:  # outside any cell, e.g. at start-up
+            self.log.error("the kernel stopped outside a cell of %s: %r", self._assignment, exc)
+            self._stop_kernel()
+            self._stopped = ("Not run: the kernel died or stopped answering outside a cell (the "
+                             "sandbox memory limit, a crash or a timeout at start-up).")
+            for cell in nb.cells[self._next_index:]:
                 self._mark_not_run(cell)
             return nb, resources
 
@@ -232,6 +234,7 @@ class RobustExecute(SandboxedExecute):
 
     def preprocess_cell(self, cell: NotebookNode, resources, index: int):
         """Run one cell, or mark it ``NotRun`` once the execution has stopped."""
+        self._next_index = index
         if self._stopped is not None:
             self._mark_not_run(cell)
             return cell, resources

@@ -1,0 +1,98 @@
+"""Chapter 9 through the real grading path: the saved model is what is graded.
+
+One batch, graded by ``cnn-course grade --jobs 2`` in the ``cpu`` profile: the
+instructor's source notebook (its recipe must reach the cpu profile's full
+marks, 99.5 % test accuracy, inside this test), the blank release, the
+seed-style tutorial CNN trained for 3 epochs (partial credit), and attacks on
+the model grading (nothing saved but a printed accuracy, a Lambda layer, a
+dense-only model, a symbolic link, an oversized model).
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+
+import nbformat
+import pytest
+
+from autograder import cli, grading
+from course.thresholds import tiers
+from tests.notebooks import ch09_cases
+from tests.notebooks.submissions import ROOT, make_submission, solved_sources
+
+pytestmark = pytest.mark.slow
+
+A = "ch09_mnist"
+AUTOGRADED = {"test_preprocess", "test_build_model", "test_model_file"}
+
+
+@pytest.fixture(scope="module")
+def graded(course_factory):
+    mp = pytest.MonkeyPatch()
+    mp.setenv("CNN_COURSE_PROFILE", "cpu")
+    course = course_factory("ch09", [A])
+    make_submission(course, A, "source", raw=ROOT / "source" / A / f"{A}.ipynb")
+    make_submission(course, A, "blank", solved=False)
+    make_submission(course, A, "tutorial", overrides={"ex2_build_model": ch09_cases.TUTORIAL_MODEL,
+                                                      "ex3_train": ch09_cases.TUTORIAL_TRAIN})
+    for name, (overrides, _) in ch09_cases.ATTACKS.items():
+        make_submission(course, A, f"attack_{name}", overrides=overrides)
+    try:
+        rc = cli.main(["--root", str(course), "grade", A, "--jobs", "2", "--quiet"])
+    finally:
+        mp.undo()
+    return course, rc, grading.cell_scores(course, A)
+
+
+def auto(scores, student):
+    return {k: v[0] for k, v in scores[student].items() if k in AUTOGRADED}
+
+
+def model_message(course, student) -> str:
+    """The verdict text of the model cell in the autograded notebook."""
+    nb = nbformat.read(course / "autograded" / student / A / f"{A}.ipynb", as_version=4)
+    cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "test_model_file")
+    return "\n".join(o.get("text", "") or o.get("evalue", "") or str(o.get("data", {}).get("text/plain", ""))
+                     for o in cell.outputs)
+
+
+def test_every_submission_is_graded(graded):
+    course, rc, _ = graded
+    assert rc == 0
+    rows = {r["student_id"] for r in csv.DictReader((course / "grades.csv").open())}
+    assert rows == {"source", "blank", "tutorial", *(f"attack_{n}" for n in ch09_cases.ATTACKS)}
+
+
+def test_reference_recipe_reaches_full_marks_in_the_cpu_profile(graded):
+    course, _, scores = graded
+    message = model_message(course, "source")
+    print(f"\nreference model: {message}")
+    accuracy = float(re.search(r"test accuracy ([\d.]+)%", message).group(1)) / 100
+    assert accuracy >= tiers(A, "cpu")["full"], message
+    assert auto(scores, "source") == {k: scores["source"][k][1] for k in AUTOGRADED}
+
+
+def test_blank_release_scores_zero(graded):
+    _, _, scores = graded
+    assert auto(scores, "blank") == dict.fromkeys(AUTOGRADED, 0.0)
+
+
+def test_tutorial_cnn_earns_partial_credit(graded):
+    course, _, scores = graded
+    message = model_message(course, "tutorial")
+    print(f"\ntutorial CNN, 3 epochs: {message}")
+    score, max_score = scores["tutorial"]["test_model_file"]
+    assert 0 < score < max_score, message
+    assert scores["tutorial"]["test_preprocess"][0] == scores["tutorial"]["test_preprocess"][1]
+
+
+@pytest.mark.parametrize("name", sorted(ch09_cases.ATTACKS))
+def test_model_attacks_score_zero_with_a_precise_message(graded, name):
+    course, _, scores = graded
+    assert scores[f"attack_{name}"]["test_model_file"][0] == 0.0
+    assert ch09_cases.ATTACKS[name][1] in model_message(course, f"attack_{name}")
+
+
+def test_solution_cells_used_by_the_cases_exist():
+    assert {"ex1_preprocess", "ex2_build_model", "ex3_train"} <= set(solved_sources(A))

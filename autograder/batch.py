@@ -247,7 +247,8 @@ def failure_message(returncode: int, log: str) -> str:
         return (f"the grading worker was stopped by {name} before it finished; "
                 f"run the grade command again to grade this submission")
     lines = log.splitlines()
-    exceptions = [line.strip() for line in lines if _EXCEPTION_LINE.match(line.strip())]
+    exceptions = [line.strip() for line in lines if _EXCEPTION_LINE.match(line.strip())
+                  and "Notebook failed to validate" not in line]  # the generic one; the cause precedes
     errors = [line.split("ERROR |", 1)[-1].strip() for line in lines
               if "ERROR |" in line and "see the above traceback" not in line]
     detail = (exceptions or errors or [line for line in lines if line.strip()] or ["no output"])[-1]

@@ -859,13 +859,6 @@ _VISIBLE_TOTALS = ("ex7's three answers are printed by the visible asserts of ex
                    "(903_400, 12_613_600, 565_613_600) and in the narrative: copying them earns the "
                    "3 points of test_total_params/test_predict_ram/test_train_ram without computing "
                    "anything (a notebook-content hole: the probe protocol can only check values)")
-_SYMLINK_HOLE = ("nbgrader copies the submission's other files with shutil.copy, which follows "
-                 "symlinks, as the grader (outside the sandbox): a symlink in submitted/STUDENT/"
-                 "ASSIGNMENT/ to ../../../source/... hands the instructor's solutions to the kernel")
-_EXTRA_NOTEBOOK_HOLE = ("a notebook the kernel writes into its working folder stays in autograded/"
-                        "STUDENT/ASSIGNMENT/; generate_feedback then fails for that student (GetGrades: "
-                        "MissingEntry 'No such submitted notebook .../zz_extra'), so no feedback is "
-                        "written for it and the command exits 1")
 
 ATTACKS: dict[str, Attack] = {
     # ---- test cells and grade metadata (nbgrader restores them from its gradebook)
@@ -970,7 +963,7 @@ ATTACKS: dict[str, Attack] = {
         overrides=_first_cell(_HIDDEN_MARKER)),  # feedback: DisableRegionMarkers
     "extra_notebook": Attack(
         "writes another notebook next to the graded one (its working folder is autograded/STUDENT/...)",
-        overrides=_first_cell(_EXTRA_NOTEBOOK), xfail={"feedback": _EXTRA_NOTEBOOK_HOLE}),
+        overrides=_first_cell(_EXTRA_NOTEBOOK)),
     # ---- stopping or exhausting the kernel
     "os_exit": Attack("os._exit(0) in the first answer", overrides=_first_cell(_OS_EXIT),
                       flags=("exit hook or hard exit",)),
@@ -1014,12 +1007,7 @@ ATTACKS: dict[str, Attack] = {
         "symbolic links in the submission folder to ../../../source/..., the references and the "
         "gradebook; every answer cell runs the solutions found through them",
         overrides=dict.fromkeys(SOLUTION_IDS, _SYMLINK_READER), files=_symlinks,
-        flags=("symbolic link",), evidence=True,
-        xfail={"score": _SYMLINK_HOLE, "evidence": _SYMLINK_HOLE,
-               "feedback": _SYMLINK_HOLE + "; generate_feedback copies them on into feedback/STUDENT/ "
-                                           "(refs.txt: every hidden reference output)",
-               "flags": "the tamper report scans notebook code and cells only, not the other "
-                        "files of the submission folder"}),
+        flags=("symbolic link",), evidence=True),
     # ---- answers without work, and leaks
     "hardcoded_visible_answers": Attack(
         "functions return the values of the visible asserts from a lookup table",

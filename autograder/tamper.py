@@ -51,7 +51,8 @@ PATTERNS: list[tuple[str, str]] = [
     ("comparison override", r"def\s+__(eq|ne|lt|gt|le|ge|hash|bool|float|int)__"),
     ("network or subprocess", (r"\b(socket|urllib|requests|http\.client|subprocess|os\.system|"
                               r"os\.popen|pty)\b")),
-    ("path outside the submission", r"['\"](/|\.\./)(?!tmp\b)[^'\"]*['\"]"),
+    # An absolute path with at least one name in it, or a parent reference ('/' alone is a separator).
+    ("path outside the submission", r"['\"](/(?!tmp\b)[\w.-]|\.\./)[^'\"]*['\"]"),
     ("grader files", r"gradebook|\.grading|source/|autograder"),
     ("fork", r"os\.fork|multiprocessing"),
     ("probe imitation", (r"publish_display_data|vnd\.cnn-course\.probe|\bPROBE_MIME\b"

@@ -101,7 +101,7 @@ def test_evaluation_sandbox_sees_only_the_model_and_no_network(tmp_path):
     import subprocess
     import sys
 
-    from autograder.sandbox import sandbox_command
+    from autograder.sandbox import default_sandbox_uid, sandbox_command
 
     secret = tmp_path / "secret.txt"
     secret.write_text("hidden")
@@ -122,7 +122,7 @@ def test_evaluation_sandbox_sees_only_the_model_and_no_network(tmp_path):
     assert out[2].startswith("ro ")
     assert out[3].startswith("net ")
     if os.geteuid() == 0:
-        assert out[4] == "65534"
+        assert out[4] == str(default_sandbox_uid())
 
 
 def test_oversized_models_are_not_from_scratch(keras, tmp_path):

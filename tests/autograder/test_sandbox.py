@@ -29,6 +29,7 @@ from autograder.sandbox import (
     SandboxedExecute,
     SandboxedKernelManager,
     bwrap_usable,
+    default_sandbox_uid,
     sandbox_process_ids,
 )
 
@@ -334,7 +335,7 @@ print(json.dumps({"env": dict(os.environ), "uid": os.getuid(), "cap_eff": status
     assert result["cap_eff"] == "0000000000000000"
     assert result["no_new_privs"] == "1"
     assert result["setuid"] == "PermissionError"
-    assert result["uid"] == (65534 if AS_ROOT else os.getuid())
+    assert result["uid"] == (default_sandbox_uid() if AS_ROOT else os.getuid())
     assert max(result["pids"]) < 50  # its own PID namespace: no host processes
 
 
@@ -400,7 +401,7 @@ def _tasks_of_uid(uid: int) -> int:
 
 
 def test_fork_bomb_is_contained_and_killable(workdir):
-    uid = 65534 if AS_ROOT else os.getuid()
+    uid = default_sandbox_uid() if AS_ROOT else os.getuid()
     limit = _tasks_of_uid(uid) + 64  # RLIMIT_NPROC counts every task of the real uid
     # Every process forks forever and never exits: the population grows to the limit and stays.
     bomb = """
@@ -528,7 +529,7 @@ def test_nbgrader_autograde_in_the_sandbox(tmp_path):
     assert report["seen"] == []
     assert report["cwd"] == str(course / "autograded" / "alice" / assignment)
     if AS_ROOT:
-        assert report["uid"] == 65534
+        assert report["uid"] == default_sandbox_uid()
     st = os.stat(course / "autograded" / "alice" / assignment)
     assert st.st_uid == os.geteuid()  # the lent folder was given back
     print(f"sandboxed ch02 autograde: {elapsed:.1f} s")

@@ -88,7 +88,10 @@ c.ScoreProbes.reference_dir = ".grading/references"
 c.SandboxedKernelManager.memory_limit_mb = 8192
 c.SandboxedKernelManager.cpu_time_s = 3600
 c.SandboxedKernelManager.max_processes = 256
-c.SandboxedKernelManager.max_file_size_mb = 512
+c.SandboxedKernelManager.max_file_size_mb = 200
+# The notebook's folder as a whole (a watchdog stops the sandbox past it); cnn-course grade
+# also caps the graded copy at autograder.batch.MAX_GRADED_FOLDER_MB (200 MB).
+c.SandboxedKernelManager.max_workdir_mb = 200
 
 c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, CSSHTMLHeaderPreprocessor]
 c.ClearHiddenTests.enforce_metadata = False

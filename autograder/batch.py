@@ -48,6 +48,7 @@ import nbformat
 
 from autograder import grading
 from autograder.references import load_reference, reference_path
+from autograder.sandbox import prune_folder
 
 GRADING_ERROR_FILE = "GRADING_ERROR.txt"
 GRADING_NOTE_FILE = "GRADING_NOTE.txt"
@@ -327,17 +328,10 @@ def tidy_graded_folder(folder: Path, notebooks: list[str],
         if path.stem not in notebooks:
             path.rename(path.with_name(path.name + ".extra"))
             changes.append(f"notebook {path.name} written by the code was renamed {path.name}.extra")
-    files = [p for p in folder.rglob("*") if p.is_file() and not p.is_symlink()]
-    total = sum(p.stat().st_size for p in files)
-    keep = {folder / f"{n}.ipynb" for n in notebooks}
-    for path in sorted((p for p in files if p not in keep), key=lambda p: -p.stat().st_size):
-        if total <= max_mb * 1e6:
-            break
-        size = path.stat().st_size
-        path.unlink()
-        total -= size
-        changes.append(f"{path.relative_to(folder)} ({size / 1e6:.0f} MB) was deleted: the graded "
-                       f"folder may hold at most {max_mb:.0f} MB")
+    keep = {f"{n}.ipynb" for n in notebooks}
+    for rel, size in prune_folder(folder, max_mb * 1e6, keep=keep):
+        changes.append(f"{rel} ({size / 1e6:.0f} MB) was deleted: the graded folder may hold at "
+                       f"most {max_mb:.0f} MB")
     return changes
 
 

@@ -256,9 +256,14 @@ class RobustExecute(SandboxedExecute):
             self._stopped = (f"Not run: {describe_cell(cell, index)} timed out and the sandbox was "
                              f"stopped before this cell.")
         except DeadKernelError:
-            evalue = (f"The kernel died while running {describe_cell(cell, index)}, e.g. after "
-                      f"os._exit, a crash or going over the sandbox memory limit"
-                      f"{self._memory_limit()}: the remaining cells were not run.")
+            reason = getattr(self.km, "stop_reason", None)
+            if reason:
+                evalue = (f"The sandbox was stopped while running {describe_cell(cell, index)}: "
+                          f"{reason}; the remaining cells were not run.")
+            else:
+                evalue = (f"The kernel died while running {describe_cell(cell, index)}, e.g. after "
+                          f"os._exit, a crash or going over the sandbox memory limit"
+                          f"{self._memory_limit()}: the remaining cells were not run.")
             self._stop_kernel()
             self.log.error(evalue)
             cell.setdefault("outputs", []).append(_error(DIED_ENAME, evalue))

@@ -56,12 +56,20 @@ everything else on the grading machine.  Inside the sandbox the kernel:
   own PID namespace, takes every process it started with it when it is shut
   down or killed.
 
+Disk: ``/tmp`` and ``/dev/shm`` are size-limited tmpfs; each file is
+limited by ``max_file_size_mb``; the working directory as a whole by
+``max_workdir_mb``, enforced by a watchdog thread that sizes it every
+``workdir_poll_s`` and kills the sandbox when it is over (a fast writer can
+overshoot by what it writes in one interval); the largest files written
+during the run are then deleted until the folder fits, and
+:attr:`SandboxedKernelManager.stop_reason` says why the kernel died.
+
 Not covered: a kernel or bubblewrap vulnerability (the sandboxed process
 can still create user namespaces when the grader runs as root, as any
-unprivileged user can, which widens the kernel attack surface), a disk quota
-(``max_file_size_mb`` limits each file, not their number), side channels,
-and what the student writes into their own working directory (nbgrader
-collects that folder anyway).  Limits are per process: memory is an
+unprivileged user can, which widens the kernel attack surface), a real disk
+quota (filesystem quotas would need the grader's filesystem set up for
+them), side channels, and what the student writes into their own working
+directory within the limits (nbgrader collects that folder anyway).  Limits are per process: memory is an
 ``RLIMIT_AS`` (virtual address space) limit, not a cgroup.
 
 Root and ``RLIMIT_NPROC``: the kernel never enforces ``RLIMIT_NPROC`` for
@@ -104,13 +112,14 @@ import stat
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 from jupyter_client.manager import AsyncKernelManager, KernelManager
 from jupyter_core.utils import run_sync
 from nbgrader.preprocessors import Execute
-from traitlets import Bool, Integer, List, Unicode, default
+from traitlets import Bool, Float, Integer, List, Unicode, default
 
 __all__ = [
     "AsyncSandboxedKernelManager",
@@ -317,6 +326,71 @@ def _restore_tree(root: str, owners: dict[str, tuple[int, int]]) -> None:
                 continue
 
 
+def _regular_files(root: str) -> dict[str, os.stat_result]:
+    """Regular files under ``root`` by relative path (links not followed, hard links once)."""
+    files, seen = {}, set()
+    for dirpath, _, filenames, dirfd in os.fwalk(root, follow_symlinks=False):
+        rel = os.path.relpath(dirpath, root)
+        for name in filenames:
+            try:
+                st = os.stat(name, dir_fd=dirfd, follow_symlinks=False)
+            except FileNotFoundError:
+                continue
+            if stat.S_ISREG(st.st_mode) and (st.st_dev, st.st_ino) not in seen:
+                seen.add((st.st_dev, st.st_ino))
+                files[os.path.normpath(os.path.join(rel, name))] = st
+    return files
+
+
+def folder_bytes(root: str | Path) -> int:
+    """Total size in bytes of the regular files under ``root``."""
+    return sum(st.st_size for st in _regular_files(str(root)).values())
+
+
+def prune_folder(root: str | Path, max_bytes: float, keep=()) -> list[tuple[str, int]]:
+    """Delete the largest files under ``root`` until it holds at most ``max_bytes``.
+
+    Files whose relative path is in ``keep`` are never deleted.  Returns the
+    deleted files as ``(relative path, size)``, largest first.
+    """
+    files = _regular_files(str(root))
+    total = sum(st.st_size for st in files.values())
+    deleted = []
+    for rel, st in sorted(files.items(), key=lambda item: -item[1].st_size):
+        if total <= max_bytes:
+            break
+        if rel in keep:
+            continue
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(os.path.join(root, rel))
+        total -= st.st_size
+        deleted.append((rel, st.st_size))
+    return deleted
+
+
+class _FolderWatch(threading.Thread):
+    """Polls the size of a folder; calls ``on_exceed(size)`` once it passes ``limit`` bytes."""
+
+    def __init__(self, folder: str, limit: int, interval: float, on_exceed):
+        super().__init__(name=f"folder-watch {folder}", daemon=True)
+        self.folder, self.limit, self.interval, self.on_exceed = folder, limit, interval, on_exceed
+        self._done = threading.Event()
+
+    def run(self) -> None:
+        while not self._done.wait(self.interval):
+            try:
+                size = folder_bytes(self.folder)
+            except OSError:
+                continue
+            if size > self.limit:
+                self.on_exceed(size)
+                return
+
+    def stop(self) -> None:
+        """End the polling (the thread exits within one interval)."""
+        self._done.set()
+
+
 def default_sandbox_uid() -> int:
     """The host uid (and gid) sandboxes run as by default: ``$CNN_COURSE_SANDBOX_UID`` or nobody.
 
@@ -424,6 +498,10 @@ class _Sandbox:
         self.uid, self.gid = uid, gid
         self.workdir: str | None = None
         self.lent: dict[str, tuple[int, int]] | None = None
+        self.folder: str | None = None              # the working directory, lent or not
+        self.files_before: frozenset[str] = frozenset()
+        self.watch: _FolderWatch | None = None
+        self.exceeded: int | None = None            # folder size that tripped the disk limit
         self.info_fd: int | None = None
         self.info: dict = {}
         self.command: list[str] = []
@@ -479,8 +557,14 @@ class SandboxedKernelManager(KernelManager):
                   "whole uid on the host, see the module docstring); 0 for none.",
     ).tag(config=True)
     max_file_size_mb = Integer(
-        512, help="Largest file a sandboxed process may write, in MiB (prlimit --fsize); 0 for none.",
+        200, help="Largest file a sandboxed process may write, in MiB (prlimit --fsize); 0 for none.",
     ).tag(config=True)
+    max_workdir_mb = Integer(
+        200, help="Most the working directory may hold, in MiB: a watchdog polls its size every "
+                  "workdir_poll_s and stops the sandbox when it grows past this, then deletes the "
+                  "largest files written during the run until it fits; 0 for no limit.",
+    ).tag(config=True)
+    workdir_poll_s = Float(0.25, help="Seconds between two sizings of the working directory.").tag(config=True)
     tmpfs_size_mb = Integer(
         1024, help="Size of each private tmpfs (/tmp and /dev/shm) in MiB; they use host memory.",
     ).tag(config=True)
@@ -525,6 +609,8 @@ class SandboxedKernelManager(KernelManager):
     bwrap_path = Unicode("bwrap", help="The bubblewrap executable.").tag(config=True)
 
     _sandbox: _Sandbox | None = None
+    stop_reason: str | None = None
+    """Why the sandbox stopped the kernel itself (the disk limit), for the grader's message."""
     _keras_cache: str | None = None
 
     # ------------------------------------------------------------------ lifecycle
@@ -585,6 +671,7 @@ class SandboxedKernelManager(KernelManager):
             self._teardown(box)
             raise
         self._close(pass_fds)
+        self._watch_folder(box)
 
     @staticmethod
     def _close(fds) -> None:
@@ -601,6 +688,27 @@ class SandboxedKernelManager(KernelManager):
     pre_start_kernel = run_sync(_async_pre_start_kernel)
     _launch_kernel = run_sync(_async_launch_kernel)
     cleanup_resources = run_sync(_async_cleanup_resources)
+
+    def _watch_folder(self, box: _Sandbox) -> None:
+        """Start the disk-limit watchdog on the working directory (``max_workdir_mb``)."""
+        self.stop_reason = None
+        if box.watch is not None:
+            box.watch.stop()
+        if self.max_workdir_mb > 0 and box.folder:
+            box.watch = _FolderWatch(box.folder, self.max_workdir_mb * MIB, self.workdir_poll_s,
+                                     lambda size: self._folder_exceeded(box, size))
+            box.watch.start()
+
+    def _folder_exceeded(self, box: _Sandbox, size: int) -> None:
+        """Watchdog callback: stop the whole sandbox at once; the files are pruned at teardown."""
+        box.exceeded = size
+        self.stop_reason = (f"its working folder grew to {size / MIB:.0f} MiB, past the sandbox's "
+                            f"disk limit of {self.max_workdir_mb} MiB")
+        self.log.error("sandbox stopped: %s", self.stop_reason)
+        process = getattr(self.provisioner, "process", None) if self.provisioner else None
+        if process is not None and process.poll() is None:
+            with contextlib.suppress(OSError):
+                os.killpg(process.pid, signal.SIGKILL)
 
     # ------------------------------------------------------------------ introspection
 
@@ -703,6 +811,8 @@ class SandboxedKernelManager(KernelManager):
         self._check_workdir(workdir, readonly)
         if box.privileged and box.lent is None:
             box.workdir, box.lent = workdir, _lend_tree(workdir, box.uid, box.gid)
+        if box.folder is None:
+            box.folder, box.files_before = workdir, frozenset(_regular_files(workdir))
 
         # The connection file lives in root's runtime folder: give the kernel a copy.
         connection = os.path.join(box.private_dir, "connection.json")
@@ -764,7 +874,13 @@ class SandboxedKernelManager(KernelManager):
         return cmd, kw
 
     def _teardown(self, box: _Sandbox) -> None:
-        """Kill whatever is left of the sandbox, restore the lent folder, remove the private one."""
+        """Kill whatever is left of the sandbox, restore the lent folder, remove the private one.
+
+        A working directory that went over the disk limit loses the largest files
+        written during the run until it fits.
+        """
+        if box.watch is not None:
+            box.watch.stop()
         process = getattr(self.provisioner, "process", None) if self.provisioner else None
         if process is not None and process.poll() is None:
             with contextlib.suppress(OSError):
@@ -787,6 +903,10 @@ class SandboxedKernelManager(KernelManager):
             if namespace:
                 self.log.error("sandbox processes %s survived their sandbox",
                                sandbox_process_ids(namespace))
+        if box.folder and self.max_workdir_mb > 0 and (
+                box.exceeded or folder_bytes(box.folder) > self.max_workdir_mb * MIB):
+            for rel, size in prune_folder(box.folder, self.max_workdir_mb * MIB, keep=box.files_before):
+                self.log.error("deleted %s (%d bytes) written by the sandbox: over the disk limit", rel, size)
         if box.lent is not None and box.workdir:
             try:
                 _restore_tree(box.workdir, box.lent)

@@ -21,15 +21,18 @@ import psutil
 import pytest
 from jupyter_core.utils import run_sync
 from nbclient import NotebookClient
+from nbclient.exceptions import DeadKernelError
 from nbformat.v4 import new_code_cell, new_notebook
 
 from autograder import grading
 from autograder.sandbox import (
+    MIB,
     AsyncSandboxedKernelManager,
     SandboxedExecute,
     SandboxedKernelManager,
     bwrap_usable,
     default_sandbox_uid,
+    folder_bytes,
     sandbox_process_ids,
 )
 
@@ -533,3 +536,23 @@ def test_nbgrader_autograde_in_the_sandbox(tmp_path):
     st = os.stat(course / "autograded" / "alice" / assignment)
     assert st.st_uid == os.geteuid()  # the lent folder was given back
     print(f"sandboxed ch02 autograde: {elapsed:.1f} s")
+
+
+def test_disk_limit_stops_the_sandbox_and_prunes_the_folder(workdir):
+    """A kernel filling its folder is stopped; what it wrote is pruned back under the limit."""
+    (workdir / "mine.txt").write_text("submitted with the notebook")
+    fill = ("import time\nfor i in range(50):\n"
+            "    open(f'fill_{i}.bin', 'wb').write(b'x' * (3 << 20))\n    time.sleep(0.05)\n")
+    nb = new_notebook(cells=[new_code_cell(fill)])
+    km = AsyncSandboxedKernelManager(max_workdir_mb=4, max_file_size_mb=3, workdir_poll_s=0.1)
+    client = NotebookClient(nb, km=km, timeout=60, allow_errors=True,
+                            resources={"metadata": {"path": str(workdir)}})
+    try:
+        with pytest.raises(DeadKernelError):
+            client.execute()
+        assert km.stop_reason and "past the sandbox's disk limit of 4 MiB" in km.stop_reason
+    finally:
+        shutdown(km)
+    assert (workdir / "mine.txt").read_text() == "submitted with the notebook"
+    assert folder_bytes(workdir) <= 4 * MIB
+    assert len(list(workdir.glob("fill_*.bin"))) <= 1

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from pathlib import Path
 
 import nbformat
@@ -106,13 +107,15 @@ def student_code(submitted: NotebookNode, released: NotebookNode | None) -> list
 
 
 def locked_cell_flags(submitted: NotebookNode, released: NotebookNode) -> list[str]:
-    """Deleted or edited locked cells and changed grade metadata, against the release."""
-    by_id = {}
+    """Deleted, edited or duplicated grade cells and changed grade metadata, against the release."""
+    by_id, copies = {}, Counter()
     for cell in submitted.cells:
         gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
         if gid:
             by_id[gid] = cell
-    flags = []
+            copies[gid] += 1
+    flags = [f"cell {gid} appears {n} times: one copy is graded, the others run as ordinary cells"
+             for gid, n in copies.items() if n > 1]
     for ref in released.cells:
         ref_meta = ref.get("metadata", {}).get("nbgrader", {})
         gid = ref_meta.get("grade_id")

@@ -6,7 +6,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from autograder.tamper import scan_code, student_code
+from autograder.tamper import locked_cell_flags, scan_code, student_code
 from tests.notebooks.submissions import ROOT, solved_sources
 
 A = "ch02_params_and_memory"
@@ -86,3 +86,19 @@ def test_honest_chapter_2_raises_no_code_flag():
             cell.source = answers[gid]
     assert scan_code(student_code(release, release)) == []
     assert scan_code(student_code(solved, release)) == []
+
+
+def test_duplicated_and_deleted_grade_cells_are_flagged():
+    import copy
+
+    release = nbformat.read(ROOT / "release" / A / f"{A}.ipynb", as_version=4)
+    assert locked_cell_flags(release, release) == []
+    nb = copy.deepcopy(release)
+    answer = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution"))
+    test = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade"))
+    nb.cells.append(copy.deepcopy(answer))  # JupyterLab's copy and paste keeps the metadata
+    nb.cells.remove(test)
+    gid, test_id = answer.metadata.nbgrader.grade_id, test.metadata.nbgrader.grade_id
+    assert locked_cell_flags(nb, release) == [
+        f"cell {gid} appears 2 times: one copy is graded, the others run as ordinary cells",
+        f"cell {test_id} was deleted"]

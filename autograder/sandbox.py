@@ -69,8 +69,9 @@ can still create user namespaces when the grader runs as root, as any
 unprivileged user can, which widens the kernel attack surface), a real disk
 quota (filesystem quotas would need the grader's filesystem set up for
 them), side channels, and what the student writes into their own working
-directory within the limits (nbgrader collects that folder anyway).  Limits are per process: memory is an
-``RLIMIT_AS`` (virtual address space) limit, not a cgroup.
+directory within the limits (nbgrader collects that folder anyway).
+Limits are per process: memory is an ``RLIMIT_AS`` (virtual address space)
+limit, not a cgroup.
 
 Root and ``RLIMIT_NPROC``: the kernel never enforces ``RLIMIT_NPROC`` for
 processes whose real uid is host root, user namespace or not.  That is why,
@@ -497,8 +498,7 @@ class _Sandbox:
         self.privileged = privileged
         self.uid, self.gid = uid, gid
         self.workdir: str | None = None
-        self.lent: dict[str, tuple[int, int]] | None = None
-        self.folder: str | None = None              # the working directory, lent or not
+        self.lent: dict[str, tuple[int, int]] | None = None   # previous owners, when lent
         self.files_before: frozenset[str] = frozenset()
         self.watch: _FolderWatch | None = None
         self.exceeded: int | None = None            # folder size that tripped the disk limit
@@ -694,8 +694,8 @@ class SandboxedKernelManager(KernelManager):
         self.stop_reason = None
         if box.watch is not None:
             box.watch.stop()
-        if self.max_workdir_mb > 0 and box.folder:
-            box.watch = _FolderWatch(box.folder, self.max_workdir_mb * MIB, self.workdir_poll_s,
+        if self.max_workdir_mb > 0 and box.workdir:
+            box.watch = _FolderWatch(box.workdir, self.max_workdir_mb * MIB, self.workdir_poll_s,
                                      lambda size: self._folder_exceeded(box, size))
             box.watch.start()
 
@@ -809,10 +809,10 @@ class SandboxedKernelManager(KernelManager):
         workdir = os.path.realpath(workdir)
         readonly = self._readonly_sources()
         self._check_workdir(workdir, readonly)
+        if box.workdir is None:
+            box.workdir, box.files_before = workdir, frozenset(_regular_files(workdir))
         if box.privileged and box.lent is None:
-            box.workdir, box.lent = workdir, _lend_tree(workdir, box.uid, box.gid)
-        if box.folder is None:
-            box.folder, box.files_before = workdir, frozenset(_regular_files(workdir))
+            box.lent = _lend_tree(workdir, box.uid, box.gid)
 
         # The connection file lives in root's runtime folder: give the kernel a copy.
         connection = os.path.join(box.private_dir, "connection.json")
@@ -903,11 +903,11 @@ class SandboxedKernelManager(KernelManager):
             if namespace:
                 self.log.error("sandbox processes %s survived their sandbox",
                                sandbox_process_ids(namespace))
-        if box.folder and self.max_workdir_mb > 0 and (
-                box.exceeded or folder_bytes(box.folder) > self.max_workdir_mb * MIB):
-            for rel, size in prune_folder(box.folder, self.max_workdir_mb * MIB, keep=box.files_before):
+        if box.workdir and self.max_workdir_mb > 0 and (
+                box.exceeded or folder_bytes(box.workdir) > self.max_workdir_mb * MIB):
+            for rel, size in prune_folder(box.workdir, self.max_workdir_mb * MIB, keep=box.files_before):
                 self.log.error("deleted %s (%d bytes) written by the sandbox: over the disk limit", rel, size)
-        if box.lent is not None and box.workdir:
+        if box.lent is not None:
             try:
                 _restore_tree(box.workdir, box.lent)
             except OSError as exc:

@@ -28,6 +28,19 @@ QUESTION_LAYERS = [
 ]
 """The question's three convolutional layers."""
 
+VARIANT_INPUT = (400, 600, 3)
+"""Exercise 7's follow-up question: the same design on 400x600 RGB images."""
+
+VARIANT_LAYERS = [
+    {"filters": 64, "kernel_size": 3, "strides": 2, "padding": "same"},
+    {"filters": 128, "kernel_size": 3, "strides": 2, "padding": "same"},
+    {"filters": 256, "kernel_size": 3, "strides": 2, "padding": "same"},
+]
+"""The follow-up's three 3x3 stride-2 ``"same"`` layers: 64, 128 and 256 filters."""
+
+VARIANT_DTYPE = "float16"
+"""The follow-up stores and trains in 16-bit floats.  Its answers are printed nowhere in the chapter."""
+
 
 def build_conv_stack(input_shape: Sequence[int], layers: Sequence[dict], dtype: str = "float32"):
     """Build a ``keras.Sequential`` of ``Conv2D`` layers from layer specs."""

@@ -1,24 +1,35 @@
 """Known wrong answers and attacks on chapter 2, as solution-cell overrides."""
 
 ANSWERS = """
-from course.ch02 import QUESTION_INPUT, QUESTION_LAYERS
+from course.ch02 import DTYPE_BYTES, QUESTION_INPUT, QUESTION_LAYERS, VARIANT_DTYPE, VARIANT_INPUT, VARIANT_LAYERS
+B = DTYPE_BYTES[VARIANT_DTYPE]
 total_params = {params}
 predict_ram_bytes = {predict}
 train_ram_bytes_50 = {train}
 """
 
-RIGHT = {"params": 903_400, "predict": 12_613_600, "train": 565_613_600}
+# Exercise 7 (the follow-up question), answered right with the student's own functions.
+RIGHT = {"params": "cnn_params(VARIANT_INPUT, VARIANT_LAYERS)",
+         "predict": "inference_ram_bytes(VARIANT_INPUT, VARIANT_LAYERS, B)",
+         "train": "training_ram_bytes(VARIANT_INPUT, VARIANT_LAYERS, 50, B)"}
 
-# Figures that circulate online, each wrong; the cells they answer must lose their points.
+# Mistakes on exercise 7; the cells they answer must lose their points.
 WRONG_ANSWERS = {
-    "params_6100": ({"params": 6_100}, {"test_total_params"}),
-    "params_8006700": ({"params": 8_006_700}, {"test_total_params"}),
-    "ram_9.6MB_480MB": ({"predict": 9_600_000, "train": 480_000_000},
-                        {"test_predict_ram", "test_train_ram"}),
-    "ram_7.72MB_386MB": ({"predict": 7_720_000, "train": 386_000_000},
-                         {"test_predict_ram", "test_train_ram"}),
-    "ram_30.8MB_1.54GB": ({"predict": 30_800_000, "train": 1_540_000_000},
-                          {"test_predict_ram", "test_train_ram"}),
+    # The question's own figures, worked out in the lesson, copied instead of the follow-up's.
+    "copied_question_totals": ({"params": "903_400", "predict": "12_613_600", "train": "565_613_600"},
+                               {"test_total_params", "test_predict_ram", "test_train_ram"}),
+    # A parameter count that circulates online for the question.
+    "params_6100": ({"params": "6_100"}, {"test_total_params"}),
+    # 32-bit floats although the follow-up asks for 16-bit ones: both RAM figures doubled.
+    "float32_not_float16": ({"predict": "inference_ram_bytes(VARIANT_INPUT, VARIANT_LAYERS)",
+                             "train": "training_ram_bytes(VARIANT_INPUT, VARIANT_LAYERS, 50)"},
+                            {"test_predict_ram", "test_train_ram"}),
+    # Training memory of one image instead of the mini-batch of 50.
+    "train_batch_of_one": ({"train": "training_ram_bytes(VARIANT_INPUT, VARIANT_LAYERS, 1, B)"},
+                           {"test_train_ram"}),
+    # Megabytes where bytes are asked for.
+    "ram_in_megabytes": ({"predict": "inference_ram_bytes(VARIANT_INPUT, VARIANT_LAYERS, B) / 1e6"},
+                         {"test_predict_ram"}),
 }
 
 

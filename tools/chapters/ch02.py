@@ -391,19 +391,22 @@ CELLS = [
     ### END HIDDEN TESTS
     """),
     md(r"""
-    ### Exercise 7 (3 points) — answer the question
+    ### Exercise 7 (3 points) — answer a follow-up question
 
-    Set the three numbers for the question's network (200×300 RGB input, three 3×3 stride-2 `"same"`
-    layers with 100, 200 and 400 filters, 32-bit floats). You may use your functions and
-    `course.ch02.QUESTION_INPUT` / `QUESTION_LAYERS`. RAM answers are in bytes and accepted within 1 %.
+    The question's own three numbers are worked out above, so copying them would teach nothing.
+    Answer its follow-up instead, whose numbers appear nowhere in this notebook: the same design for
+    images of twice the resolution (400×600 RGB), with 64, 128 and 256 filters, stored and trained in
+    **16-bit floats** (`course.ch02.VARIANT_INPUT`, `VARIANT_LAYERS`, `VARIANT_DTYPE`;
+    `DTYPE_BYTES` maps a dtype to its size). Use your functions. RAM answers are in bytes and
+    accepted within 1 %.
     """),
     solution("ex7_answers", """
-    from course.ch02 import QUESTION_INPUT, QUESTION_LAYERS
+    from course.ch02 import DTYPE_BYTES, VARIANT_DTYPE, VARIANT_INPUT, VARIANT_LAYERS
 
     ### BEGIN SOLUTION
-    total_params = cnn_params(QUESTION_INPUT, QUESTION_LAYERS)
-    predict_ram_bytes = inference_ram_bytes(QUESTION_INPUT, QUESTION_LAYERS)
-    train_ram_bytes_50 = training_ram_bytes(QUESTION_INPUT, QUESTION_LAYERS, 50)
+    total_params = cnn_params(VARIANT_INPUT, VARIANT_LAYERS)
+    predict_ram_bytes = inference_ram_bytes(VARIANT_INPUT, VARIANT_LAYERS, DTYPE_BYTES[VARIANT_DTYPE])
+    train_ram_bytes_50 = training_ram_bytes(VARIANT_INPUT, VARIANT_LAYERS, 50, DTYPE_BYTES[VARIANT_DTYPE])
     ### END SOLUTION
     print(f"{total_params:,} parameters; {predict_ram_bytes / 1e6:.1f} MB to predict; "
           f"{train_ram_bytes_50 / 1e6:.1f} MB to train on 50 images")

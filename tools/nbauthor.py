@@ -25,7 +25,8 @@ def code(text: str):
     return new_code_cell(textwrap.dedent(text).strip())
 
 
-def _meta(grade_id: str, *, grade: bool, solution: bool, locked: bool, points=None, task=False):
+def cell_metadata(grade_id: str, *, grade: bool, solution: bool, locked: bool, points=None, task=False):
+    """nbgrader cell metadata (schema 3); ``points`` only when given."""
     meta = {"grade": grade, "grade_id": grade_id, "locked": locked, "schema_version": 3,
             "solution": solution, "task": task}
     if points is not None:
@@ -36,28 +37,28 @@ def _meta(grade_id: str, *, grade: bool, solution: bool, locked: bool, points=No
 def solution(grade_id: str, text: str):
     """An autograded-answer cell (student code between solution markers)."""
     cell = new_code_cell(textwrap.dedent(text).strip())
-    cell.metadata.update(_meta(grade_id, grade=False, solution=True, locked=False))
+    cell.metadata.update(cell_metadata(grade_id, grade=False, solution=True, locked=False))
     return cell
 
 
 def tests(grade_id: str, points: float, text: str):
     """An autograder-test cell (visible asserts, then hidden probes)."""
     cell = new_code_cell(textwrap.dedent(text).strip())
-    cell.metadata.update(_meta(grade_id, grade=True, solution=False, locked=True, points=points))
+    cell.metadata.update(cell_metadata(grade_id, grade=True, solution=False, locked=True, points=points))
     return cell
 
 
 def written(grade_id: str, points: float, text: str):
     """A manually graded markdown answer cell."""
     cell = new_markdown_cell(textwrap.dedent(text).strip())
-    cell.metadata.update(_meta(grade_id, grade=True, solution=True, locked=False, points=points))
+    cell.metadata.update(cell_metadata(grade_id, grade=True, solution=True, locked=False, points=points))
     return cell
 
 
 def locked_md(grade_id: str, text: str):
     """A read-only markdown cell (instructions students must not edit)."""
     cell = new_markdown_cell(textwrap.dedent(text).strip())
-    cell.metadata.update(_meta(grade_id, grade=False, solution=False, locked=True))
+    cell.metadata.update(cell_metadata(grade_id, grade=False, solution=False, locked=True))
     return cell
 
 

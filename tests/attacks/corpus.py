@@ -53,6 +53,7 @@ from pathlib import Path
 
 import nbformat
 
+from tests.notebooks.ch02_cases import ATTACKS as CH02_ATTACKS
 from tests.notebooks.submissions import ROOT, make_submission
 
 A = "ch02_params_and_memory"
@@ -326,24 +327,6 @@ def _symlinks(folder: Path) -> None:
 
 
 # ---------------------------------------------------------------- attack code
-
-_ALWAYS_EQUAL_INT = '''
-class Sure(int):
-    """An int equal to (and larger than) anything."""
-    def __eq__(self, other): return True
-    def __ne__(self, other): return False
-    def __gt__(self, other): return True
-    def __ge__(self, other): return True
-    __hash__ = int.__hash__
-
-def conv_output_size(n, kernel_size, strides=1, padding="valid"): return Sure(7)
-def conv_params(kernel_size, in_channels, filters, use_bias=True): return Sure(7)
-def cnn_output_shapes(input_shape, layers): return Sure(7)
-def cnn_params(input_shape, layers): return Sure(7)
-def inference_ram_bytes(input_shape, layers, dtype_bytes=4): return Sure(10**9)
-def training_ram_bytes(input_shape, layers, batch_size, dtype_bytes=4): return Sure(10**10)
-total_params, predict_ram_bytes, train_ram_bytes_50 = Sure(1), Sure(10**9), Sure(10**10)
-'''
 
 _ALWAYS_EQUAL_NDARRAY = '''
 import numpy as np
@@ -679,14 +662,15 @@ def _fill(folder, files, chunk=8 << 20, per_file=96 << 20):
             break
     return total, largest, errors
 
-_here = _fill(".", 4)
 _tmp = _fill("/tmp", 24)
 for _name in os.listdir("/tmp"):
     if _name.startswith("fill_"):
         os.remove(os.path.join("/tmp", _name))
-_evidence(workdir=_here, tmp=_tmp,
-          succeeded=[f"wrote a {n} file of {s[1]} bytes" for n, s in [("workdir", _here), ("/tmp", _tmp)]
-                     if s[1] >= 96 << 20])
+_evidence(tmp=_tmp, succeeded=[f"wrote a /tmp file of {_tmp[1]} bytes"] if _tmp[1] >= 96 << 20 else [])
+import time
+time.sleep(1)  # let the evidence reach the grader: the sandbox is about to be stopped
+_here = _fill(".", 40)  # 40 x 96 MiB: far past the folder's disk limit
+_evidence(workdir=_here, succeeded=[f"wrote {_here[0]} bytes into its folder and kept running"])
 ''' + _BLANK_FUNCS
 
 _NETWORK = _EVIDENCE + '''
@@ -855,11 +839,6 @@ for _ in range(1_000):  # about 120 MB of stdout
 
 # ---------------------------------------------------------------- the corpus
 
-_VISIBLE_TOTALS = ("ex7's three answers are printed by the visible asserts of exercises 4-6 "
-                   "(903_400, 12_613_600, 565_613_600) and in the narrative: copying them earns the "
-                   "3 points of test_total_params/test_predict_ram/test_train_ram without computing "
-                   "anything (a notebook-content hole: the probe protocol can only check values)")
-
 ATTACKS: dict[str, Attack] = {
     # ---- test cells and grade metadata (nbgrader restores them from its gradebook)
     "edit_tests_to_pass": Attack(
@@ -896,7 +875,8 @@ ATTACKS: dict[str, Attack] = {
     "duplicate_tests": Attack(
         "test cells emptied and duplicated at the end (the first copy of an id is graded, "
         "restored from the gradebook; the twins run as ordinary cells)",
-        edit=_duplicate_tests, flags=("locked cell test_conv_output_size was edited",)),
+        edit=_duplicate_tests, flags=("locked cell test_conv_output_size was edited",
+                                      "cell test_conv_output_size appears 2 times")),
     "prefilled_outputs": Attack(
         "test cells submitted with forged probe outputs already in them", edit=_prefilled_outputs),
     "kernelspec_swapped": Attack(
@@ -908,7 +888,7 @@ ATTACKS: dict[str, Attack] = {
         raw=json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": "all passed"}).encode()),
     # ---- objects that compare equal to anything
     "always_equal_int": Attack(
-        "int subclass equal to anything", overrides=_first_cell(_ALWAYS_EQUAL_INT),
+        "int subclass equal to anything", overrides=_first_cell(CH02_ATTACKS["always_equal"]),
         flags=("comparison override",)),
     "always_equal_ndarray": Attack(
         "ndarray subclass equal to anything", overrides=_first_cell(_ALWAYS_EQUAL_NDARRAY),
@@ -981,11 +961,8 @@ ATTACKS: dict[str, Attack] = {
         f"first cell forks until refused and keeps the processes {FORK_BOMB_HOLD_S} s",
         edit=_prepend(_FORK_BOMB), flags=("fork",), evidence=True, batch="fork_bomb"),
     "disk_fill": Attack(
-        "writes large files into its folder and /tmp", overrides=_first_cell(_DISK_FILL), evidence=True,
-        xfail={"size": "the sandbox limits each file (max_file_size_mb), not the folder: the kernel's "
-                       "working folder is autograded/STUDENT/ASSIGNMENT/, copied into the course by "
-                       "the batch and again into feedback/STUDENT/ by generate_feedback (here "
-                       "4 x 64 MiB, twice; with the production 512 MiB limit, no bound at all)"}),
+        "fills /tmp, then writes large files into its folder until stopped",
+        overrides=_first_cell(_DISK_FILL), evidence=True),
     # ---- reaching out of the sandbox
     "network": Attack(
         "TCP, UDP, DNS and urllib to the internet, the cloud metadata service and the host",
@@ -1013,8 +990,8 @@ ATTACKS: dict[str, Attack] = {
         "functions return the values of the visible asserts from a lookup table",
         overrides={"ex1_conv_output_size": _HARDCODED_FUNCS}),
     "hardcoded_visible_totals": Attack(
-        "ex7's three totals copied from the visible asserts", overrides={"ex7_answers": _HARDCODED_TOTALS},
-        xfail={"score": _VISIBLE_TOTALS}),
+        "ex7's three totals copied from the visible asserts of exercises 4-6 (they answer the "
+        "question; ex7 asks its follow-up)", overrides={"ex7_answers": _HARDCODED_TOTALS}),
     "leak_hidden_tests_history": Attack(
         "functions print In[-1] (the hidden test code) and the hidden cases when probed",
         overrides=_first_cell(_LEAK_HISTORY), flags=("reads the cell history",)),

@@ -4,8 +4,9 @@ Every attack is a real chapter 2 submission; together with a blank and a
 solved control they are graded by the real command line (``cnn-course
 grade``, with ``--jobs 2`` where the command has it) in a scratch course
 whose ``nbgrader_config.py`` is the course's own plus short time limits (so
-that runaway submissions end within a minute), a 64 MiB file-size limit
-(so that the disk-filling attack stays small on a shared machine) and a
+that runaway submissions end within a minute), a 64 MiB file-size limit and
+an 8 MiB folder limit (so that the disk-filling attack stays small on a
+shared machine) and a
 sandbox uid of its own (so that the fork bomb cannot starve grading kernels
 of other test runs on the same machine, which run as ``nobody``).
 
@@ -46,7 +47,6 @@ import pytest
 
 from autograder import cli, grading
 from tests.attacks import corpus
-from tests.notebooks import ch02_cases
 from tests.notebooks.submissions import ROOT, make_submission
 
 pytestmark = pytest.mark.slow
@@ -84,6 +84,7 @@ c.RobustExecute.test_timeout = 60
 c.RobustExecute.profile = "cpu"
 c.SandboxedKernelManager.cpu_time_s = 240  # backstop if the per-cell limits are missing
 c.SandboxedKernelManager.max_file_size_mb = 64
+c.SandboxedKernelManager.max_workdir_mb = 8
 c.SandboxedKernelManager.sandbox_uid = {SANDBOX_UID}
 c.SandboxedKernelManager.sandbox_gid = {SANDBOX_UID}
 """
@@ -222,6 +223,7 @@ def test_a_duplicated_answer_cell_still_scores_full_marks(graded):
     """NormalizeGradeCells grades one copy; the pasted twin runs as an ordinary cell."""
     assert graded.auto(DUPLICATED) == 15, graded.flags(DUPLICATED)
     assert "not graded" not in graded.flags(DUPLICATED)
+    assert "cell ex1_conv_output_size appears 2 times" in graded.flags(DUPLICATED)
 
 
 # ---------------------------------------------------------------- per attack
@@ -314,6 +316,13 @@ def _hidden_outputs(course: Path) -> set[int]:
     return out
 
 
+def _exercise7_answers(course: Path) -> dict:
+    """Exercise 7's three answers by test cell, as the hidden reference record holds them."""
+    ref = json.loads((course / ".grading" / "references" / A / f"{A}.json").read_text())
+    return {cell: record["output"] for cell in ("test_total_params", "test_predict_ram", "test_train_ram")
+            for payload in ref["cells"][cell] for record in payload["records"]}
+
+
 def _feedback_params():
     return ([pytest.param(s, id=s) for s in CONTROLS]
             + [pytest.param(corpus.student(n), marks=_xfail(n, "feedback"), id=n) for n in corpus.ATTACKS])
@@ -322,7 +331,8 @@ def _feedback_params():
 @pytest.mark.parametrize("student", _feedback_params())
 def test_feedback_exists_and_hides_hidden_tests_and_reference_values(graded, results, student):
     name = student.removeprefix("attack_")
-    course = results[name].course if name in corpus.ATTACKS else graded.course
+    batch = results[name] if name in corpus.ATTACKS else graded
+    course, scores = batch.course, batch.scores.get(student, {})
     folder = course / "feedback" / student / A
     files = [p for p in folder.rglob("*") if p.is_file()] if folder.is_dir() else []
     assert any(p.suffix == ".html" or p.name == "GRADING_ERROR.txt" for p in files), \
@@ -341,8 +351,9 @@ def test_feedback_exists_and_hides_hidden_tests_and_reference_values(graded, res
                 assert marker not in text, f"{path.name} shows hidden test code: {marker!r}"
         numbers = {int(n) for n in re.findall(r"(?<![\d.])\d{7,}(?![\d.])", text)}
         assert not numbers & hidden, f"{path.name} shows hidden reference outputs {numbers & hidden}"
-        for value in ch02_cases.RIGHT.values():  # the headline answers: only where already visible
-            if str(value) in text:
+        for cell, value in _exercise7_answers(course).items():  # the headline answers, any size
+            earned = scores.get(cell, (0, 1))
+            if str(value) in text.replace(",", "") and earned[0] < earned[1]:  # not computed
                 assert str(value) in release or str(value) in own, f"{path.name} shows {value}"
 
 
@@ -358,3 +369,12 @@ def test_leaks_and_floods_were_cut_by_the_grader(graded, name, note):
     assert note in nb
     html_text = _text(next((graded.course / "feedback" / student / A).glob("*.html")))
     assert note.replace(",", "") in html_text and "Hidden checks:" in html_text
+
+
+def test_disk_fill_was_stopped_at_the_folder_limit(results):
+    """The watchdog stopped the sandbox; the student's notebook says why."""
+    course, student = results["disk_fill"].course, corpus.student("disk_fill")
+    nb = (course / "autograded" / student / A / f"{A}.ipynb").read_text()
+    assert "past the sandbox's disk limit of 8 MiB" in nb
+    html_text = _text(next((course / "feedback" / student / A).glob("*.html")))
+    assert "disk limit" in html_text

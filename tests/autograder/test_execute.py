@@ -25,6 +25,7 @@ from autograder import grading
 from autograder.execute import RobustExecute
 from autograder.preprocessors import RESTORED_ENAME, ScoreProbes
 from autograder.sandbox import bwrap_usable
+from tests.notebooks.submissions import grade_meta
 
 ROOT = Path(__file__).resolve().parents[2]
 A = "robust"
@@ -42,29 +43,21 @@ USABLE, WHY = bwrap_usable()
 needs_sandbox = pytest.mark.skipif(not USABLE, reason=f"bubblewrap sandbox unusable here: {WHY}")
 
 
-def _meta(grade_id: str, *, grade: bool, solution: bool, points: float = 0) -> dict:
-    meta = {"grade": grade, "grade_id": grade_id, "locked": not solution, "schema_version": 3,
-            "solution": solution, "task": False}
-    if grade:
-        meta["points"] = points
-    return {"nbgrader": meta}
-
-
 def source_notebook():
     """The instructor's notebook: answers with solution markers, tests with hidden probes."""
     cells = [
         new_markdown_cell("# Robust execution\n\nA synthetic assignment."),
         new_code_cell("from course.probe import probe\nprint('setup done')"),
         new_code_cell("def double(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION",
-                      metadata=_meta("ex_double", grade=False, solution=True)),
+                      metadata=grade_meta("ex_double", grade=False, solution=True)),
         new_code_cell("assert double(2) == 4\n### BEGIN HIDDEN TESTS\nprobe('double', double, [1, 5, -3])"
                       "\n### END HIDDEN TESTS",
-                      metadata=_meta("test_first", grade=True, solution=False, points=1)),
+                      metadata=grade_meta("test_first", grade=True, solution=False, points=1)),
         new_code_cell("def triple(x):\n    ### BEGIN SOLUTION\n    return 3 * x\n    ### END SOLUTION",
-                      metadata=_meta("ex_work", grade=False, solution=True)),
+                      metadata=grade_meta("ex_work", grade=False, solution=True)),
         new_code_cell("assert triple(3) == 9\n### BEGIN HIDDEN TESTS\nprobe('triple', triple, [1, 4])"
                       "\n### END HIDDEN TESTS",
-                      metadata=_meta("test_second", grade=True, solution=False, points=2)),
+                      metadata=grade_meta("test_second", grade=True, solution=False, points=2)),
     ]
     cells += [new_code_cell(f"print('after {i}')") for i in range(1, TRAILING + 1)]
     return new_notebook(cells=cells, metadata={"kernelspec": {
@@ -165,7 +158,7 @@ def trailing(nb) -> list:
 
 
 def _test_cell():
-    return new_code_cell("assert True", metadata=_meta("t", grade=True, solution=False, points=1))
+    return new_code_cell("assert True", metadata=grade_meta("t", grade=True, solution=False, points=1))
 
 
 def test_cell_limits_come_from_the_trusted_table():

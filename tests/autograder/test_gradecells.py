@@ -42,6 +42,7 @@ from autograder.gradecells import (
     normalize_grade_cells,
 )
 from autograder.sandbox import bwrap_usable
+from tests.notebooks.submissions import grade_meta
 
 ROOT = Path(__file__).resolve().parents[2]
 A = "dupes"
@@ -55,28 +56,19 @@ MISSING = "# This cell (id:{}) was missing from the submission."
 USABLE, WHY = bwrap_usable()
 
 
-def _meta(grade_id: str, *, grade: bool = False, solution: bool = False, locked: bool = False,
-          points: float = 0) -> dict:
-    meta = {"grade": grade, "grade_id": grade_id, "locked": locked, "schema_version": 3,
-            "solution": solution, "task": False}
-    if grade:
-        meta["points"] = points
-    return {"nbgrader": meta}
-
-
 def source_notebook():
     """The instructor's notebook: two answers with their tests, and a written answer."""
     cells = [
         new_markdown_cell("# Duplicated cells\n\nA synthetic assignment."),
         new_code_cell("print('setup done')"),
         new_code_cell("def double(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION",
-                      metadata=_meta("ex_double", solution=True)),
-        new_code_cell(TEST_DOUBLE, metadata=_meta("test_double", grade=True, locked=True, points=2)),
+                      metadata=grade_meta("ex_double", solution=True)),
+        new_code_cell(TEST_DOUBLE, metadata=grade_meta("test_double", grade=True, locked=True, points=2)),
         new_code_cell("def triple(x):\n    ### BEGIN SOLUTION\n    return 3 * x\n    ### END SOLUTION",
-                      metadata=_meta("ex_triple", solution=True)),
-        new_code_cell(TEST_TRIPLE, metadata=_meta("test_triple", grade=True, locked=True, points=1)),
-        new_markdown_cell("Explain in a sentence.", metadata=_meta("written_prompt", locked=True)),
-        new_markdown_cell("Because.", metadata=_meta("written_answer", grade=True, solution=True,
+                      metadata=grade_meta("ex_triple", solution=True)),
+        new_code_cell(TEST_TRIPLE, metadata=grade_meta("test_triple", grade=True, locked=True, points=1)),
+        new_markdown_cell("Explain in a sentence.", metadata=grade_meta("written_prompt", locked=True)),
+        new_markdown_cell("Because.", metadata=grade_meta("written_answer", grade=True, solution=True,
                                                      points=3)),
         new_code_cell("print('the end')"),
     ]
@@ -324,9 +316,9 @@ def test_the_graded_copy_of_an_answer_is_of_its_own_cell_type_first():
     """Pure use, without a gradebook: a pasted copy turned into markdown notes is not graded."""
     spec = GradeCellSpec(grade_id="ex", cell_type="code", grade=False, solution=True, locked=False,
                          task=False, points=None, checksum=None, unedited=frozenset({"# YOUR CODE"}))
-    notes_copy = new_markdown_cell("my notes", metadata=_meta("ex", solution=True))
-    answer = new_code_cell(DOUBLE, metadata=_meta("ex", solution=True))
-    nb = new_notebook(cells=[new_code_cell("# YOUR CODE", metadata=_meta("ex", solution=True)),
+    notes_copy = new_markdown_cell("my notes", metadata=grade_meta("ex", solution=True))
+    answer = new_code_cell(DOUBLE, metadata=grade_meta("ex", solution=True))
+    nb = new_notebook(cells=[new_code_cell("# YOUR CODE", metadata=grade_meta("ex", solution=True)),
                              notes_copy, answer])
     notes = normalize_grade_cells(nb, {"ex": spec})
     assert ["nbgrader" in c.metadata for c in nb.cells] == [False, False, True]
@@ -398,7 +390,8 @@ def test_duplicated_cells_are_graded_for_real(tmp_path, monkeypatch):
     assert auto["pasted"] == auto["solved"]
     assert auto["twin_tests"] == auto["solved"]  # the hidden tests ran on the (right) answers
     assert auto["no_written"] == auto["solved"] and scores["no_written"]["written_answer"] == (0, 3)
-    assert tamper.read_flags(course, A, "pasted") == []
+    assert tamper.read_flags(course, A, "pasted") == [  # reported for review, scored as usual
+        "cell ex_double appears 2 times: one copy is graded, the others run as ordinary cells"]
     assert "locked cell test_double was edited" in tamper.read_flags(course, A, "twin_tests")
     nb = nbformat.read(course / "autograded" / "pasted" / A / f"{A}.ipynb", as_version=4)
     copies = [c for c in nb.cells if c.source == DOUBLE]

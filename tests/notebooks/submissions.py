@@ -15,6 +15,7 @@ from pathlib import Path
 import nbformat
 
 from autograder import grading
+from tools.nbauthor import cell_metadata
 
 ROOT = Path(__file__).resolve().parents[2]
 _MARKERS = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$\n?", re.MULTILINE)
@@ -22,6 +23,13 @@ _MARKERS = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$\n?", re.MULTILINE)
 
 def _grade_id(cell) -> str | None:
     return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+
+
+def grade_meta(grade_id: str, *, grade: bool = False, solution: bool = False,
+               locked: bool | None = None, points: float = 0) -> dict:
+    """nbgrader cell metadata for hand-built notebooks (``locked`` defaults to ``not solution``)."""
+    return cell_metadata(grade_id, grade=grade, solution=solution,
+                         locked=not solution if locked is None else locked, points=points if grade else None)
 
 
 def strip_solution_markers(code: str) -> str:

@@ -20,6 +20,8 @@ EXPERIMENT_BUDGET = {
     # cpu: about a minute of training on 2 CPU cores; gpu: the full training set.
     "cpu": {"n_train": 12_000, "n_small": 2_000, "epochs": 4, "small_epochs": 8, "n_test": 1_000},
     "gpu": {"n_train": 60_000, "n_small": 2_000, "epochs": 6, "small_epochs": 8, "n_test": 10_000},
+    # smoke: seconds, to check that the notebook runs end to end (its accuracies mean nothing).
+    "smoke": {"n_train": 1_000, "n_small": 500, "epochs": 1, "small_epochs": 1, "n_test": 200},
 }
 """Training budget of the section-5 experiment, per profile (``info["profile"]``)."""
 

@@ -379,10 +379,11 @@ CELLS = [
     params = [m.count_params() for m in models.values()]
     assert all(20_000 <= p <= 25_000 for p in params), params
     assert multiply_adds(models["CNN, global max pooling"]) > 50 * multiply_adds(models["dense net"])
-    assert flat_acc[0] > dense_acc[0] and gmp_acc[0] > dense_acc[0]   # CNNs generalize better
-    assert dense_acc[6] < 0.25 and flat_acc[6] < 0.4                  # position-bound classifiers
-    assert gmp_acc[4] > 0.85 and gmp_acc[4] > dense_acc[4] + 0.5 and gmp_acc[0] - gmp_acc[4] < 0.1
     assert ink[4] > 0.98
+    if info["profile"] != "smoke":  # a seconds-long smoke run says nothing about accuracy
+        assert flat_acc[0] > dense_acc[0] and gmp_acc[0] > dense_acc[0]   # CNNs generalize better
+        assert dense_acc[6] < 0.25 and flat_acc[6] < 0.4                  # position-bound classifiers
+        assert gmp_acc[4] > 0.85 and gmp_acc[4] > dense_acc[4] + 0.5 and gmp_acc[0] - gmp_acc[4] < 0.1
     """),
     md(r"""
     What the table and the plot show (all numbers printed above):
@@ -431,7 +432,8 @@ CELLS = [
               f"(trained on {len(x_train):,}: {curves[name][0]:.1%})")
     print(f"Same {n_small:,} training digits: CNN {small_acc['CNN, flatten head']:.1%}, "
           f"dense net {small_acc['dense net']:.1%}.")
-    assert small_acc["CNN, flatten head"] > small_acc["dense net"] + 0.03
+    if info["profile"] != "smoke":
+        assert small_acc["CNN, flatten head"] > small_acc["dense net"] + 0.03
     if info["profile"] == "cpu":
         print(f"It even beats the dense net trained on {len(x_train) // n_small} times more digits "
               f"({curves['dense net'][0]:.1%}).")

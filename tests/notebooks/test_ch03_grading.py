@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
-import nbformat
 import pytest
 
-from autograder import batch, grading
 from tests.notebooks import ch03_cases
-from tests.notebooks.submissions import ROOT, make_submission
+from tests.notebooks import grading_checks as checks
 
 pytestmark = pytest.mark.slow
 
@@ -23,27 +18,10 @@ POINTS = {"test_training_memory": 2, "test_memory_dense_head": 1, "test_memory_m
 
 @pytest.fixture(scope="module")
 def graded(course_factory):
-    """Grade every ch03 submission of this module in one nbgrader batch."""
-    course = course_factory("ch03", [A])
-    make_submission(course, A, "source", raw=ROOT / "source" / A / f"{A}.ipynb")
-    make_submission(course, A, "solved")
-    make_submission(course, A, "blank", solved=False)
-    for name in ch03_cases.WRONG_ANSWERS:
-        make_submission(course, A, f"wrong_{name}", overrides=ch03_cases.wrong_answer_overrides(name))
-    for name in ch03_cases.ATTACKS:
-        make_submission(course, A, f"attack_{name}", overrides=ch03_cases.attack_overrides(name))
-    outcomes = batch.grade_batch(course, A, jobs=2, progress=False)  # what `cnn-course grade -j 2` runs
-    assert {o.status for o in outcomes.values()} == {"graded"}, outcomes
-    return course, grading.cell_scores(course, A)
-
-
-def auto(scores: dict, student: str) -> dict[str, float]:
-    """Autograded cell scores of one student."""
-    return {k: v[0] for k, v in scores[student].items() if k in AUTOGRADED}
-
-
-def autograded_nb(course: Path, student: str):
-    return nbformat.read(course / "autograded" / student / A / f"{A}.ipynb", as_version=4)
+    """Grade every ch03 submission of this module in one batch."""
+    submissions = {f"wrong_{n}": ch03_cases.wrong_answer_overrides(n) for n in ch03_cases.WRONG_ANSWERS}
+    submissions |= {f"attack_{n}": ch03_cases.attack_overrides(n) for n in ch03_cases.ATTACKS}
+    return checks.grade_chapter(course_factory, A, submissions)
 
 
 def _meta(cell) -> dict:
@@ -51,32 +29,22 @@ def _meta(cell) -> dict:
 
 
 def test_every_test_cell_has_hidden_probes(graded):
-    course, _ = graded
-    ref = json.loads((course / ".grading/references" / A / f"{A}.json").read_text())
-    assert set(ref["cells"]) == AUTOGRADED
+    checks.check_probed_cells(graded[0], A, AUTOGRADED)
 
 
 def test_points(graded):
     _, scores = graded
-    assert {k: v[1] for k, v in scores["source"].items() if k in AUTOGRADED} == POINTS
+    assert checks.max_points(scores, "source", AUTOGRADED) == POINTS
     assert scores["source"]["written_answer"][1] == 3
 
 
 @pytest.mark.parametrize("student", ["source", "solved"])
 def test_solutions_score_full_marks(graded, student):
-    _, scores = graded
-    assert set(auto(scores, student)) == AUTOGRADED
-    for grade_id, (score, max_score) in scores[student].items():
-        if grade_id in AUTOGRADED:
-            assert score == max_score, f"{grade_id}: {score}/{max_score}"
+    checks.check_full_marks(graded[1], student, AUTOGRADED)
 
 
 def test_blank_release_runs_to_the_end_and_scores_zero(graded):
-    course, scores = graded
-    assert auto(scores, "blank") == dict.fromkeys(AUTOGRADED, 0.0)
-    nb = autograded_nb(course, "blank")
-    code = [c for c in nb.cells if c.cell_type == "code"]
-    assert all(c.execution_count is not None for c in code), "some cells never ran"
+    code = checks.check_blank_runs_and_scores_zero(graded[0], A, graded[1], AUTOGRADED)
     # Lesson cells (the explorer and the remedies table after the exercises included) must
     # run cleanly even when nothing is implemented.
     for cell in code:
@@ -88,8 +56,7 @@ def test_blank_release_runs_to_the_end_and_scores_zero(graded):
 
 
 def test_gpu_cell_skips_or_measures(graded):
-    course, _ = graded
-    nb = autograded_nb(course, "solved")
+    nb = checks.autograded_notebook(graded[0], A, "solved")
     cell = next(c for c in nb.cells if c.cell_type == "code" and "measure_peak_training_memory(" in c.source)
     text = "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
     assert not [o for o in cell.outputs if o.output_type == "error"]
@@ -98,37 +65,23 @@ def test_gpu_cell_skips_or_measures(graded):
 
 @pytest.mark.parametrize("name", sorted(ch03_cases.WRONG_ANSWERS))
 def test_wrong_answers_lose_their_points(graded, name):
-    _, scores = graded
-    got = auto(scores, f"wrong_{name}")
-    wrong_cells = ch03_cases.WRONG_ANSWERS[name][2]
-    for grade_id in AUTOGRADED:
-        max_score = scores[f"wrong_{name}"][grade_id][1]
-        expected = 0.0 if grade_id in wrong_cells else max_score
-        assert got[grade_id] == expected, f"{grade_id}: {got[grade_id]}"
+    checks.check_wrong_cells_lose_points(graded[1], f"wrong_{name}", AUTOGRADED,
+                                         ch03_cases.WRONG_ANSWERS[name][2])
 
 
 @pytest.mark.parametrize("name", sorted(ch03_cases.ATTACKS))
 def test_attacks_gain_no_points(graded, name):
     _, scores = graded
-    assert auto(scores, f"attack_{name}") == auto(scores, "blank")
+    assert checks.auto(scores, f"attack_{name}", AUTOGRADED) == checks.auto(scores, "blank", AUTOGRADED)
 
 
 def test_attacks_do_beat_bare_nbgrader(course_factory):
-    """The corpus is real: without the trusted scorer these attacks earn points."""
-    course = course_factory("ch03_bare", [A], bare=True)
-    for name in ch03_cases.ATTACKS:
-        make_submission(course, A, f"attack_{name}", overrides=ch03_cases.attack_overrides(name))
-    grading.autograde(course, A)
-    scores = grading.cell_scores(course, A)
-    for name in ch03_cases.ATTACKS:
-        assert sum(auto(scores, f"attack_{name}").values()) > 0, name
+    checks.check_attacks_beat_bare_nbgrader(
+        course_factory, A, {n: ch03_cases.attack_overrides(n) for n in ch03_cases.ATTACKS}, AUTOGRADED)
 
 
 def test_feedback_hides_hidden_tests(graded):
-    course, _ = graded
-    student = "wrong_largest_batch_off_by_one"
-    grading.generate_feedback(course, A, student)
-    html = next(Path(course, "feedback", student, A).glob("*.html")).read_text()
+    html = checks.feedback_html(graded[0], A, "wrong_largest_batch_off_by_one")
     for hidden in ("BEGIN HIDDEN TESTS", "_probe", "_random_specs", "303006"):  # 303006: a hidden seed
         assert hidden not in html, hidden
     assert "Visible test failed" in html            # exercise 2: its visible tests catch it

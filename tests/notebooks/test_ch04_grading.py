@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
-import nbformat
 import pytest
 
-from autograder import batch, grading
+from autograder.tamper import read_flags
 from tests.notebooks import ch04_cases
-from tests.notebooks.submissions import ROOT, make_submission
+from tests.notebooks import grading_checks as checks
 
 pytestmark = pytest.mark.slow
 
@@ -20,60 +16,37 @@ AUTOGRADED = {"test_max_pool2d", "test_avg_pool2d", "test_pool_vs_conv_cost"}
 
 @pytest.fixture(scope="module")
 def graded(course_factory):
-    """Grade every ch04 submission of this module in one nbgrader batch."""
-    course = course_factory("ch04", [A])
-    make_submission(course, A, "source", raw=ROOT / "source" / A / f"{A}.ipynb")
-    make_submission(course, A, "solved")
-    make_submission(course, A, "blank", solved=False)
-    for submission in ch04_cases.SUBMISSIONS:
-        make_submission(course, A, submission, overrides=ch04_cases.submission_overrides(submission))
-    for name in ch04_cases.ATTACKS:
-        make_submission(course, A, f"attack_{name}", overrides=ch04_cases.attack_overrides(name))
-    outcomes = batch.grade_batch(course, A, jobs=2, progress=False)  # what `cnn-course grade -j 2` runs
-    assert {o.status for o in outcomes.values()} == {"graded"}, outcomes
-    return course, grading.cell_scores(course, A)
-
-
-def auto(scores: dict, student: str) -> dict[str, float]:
-    """Autograded cell scores of one student."""
-    return {k: v[0] for k, v in scores[student].items() if k in AUTOGRADED}
+    """Grade every ch04 submission of this module in one batch."""
+    submissions = {s: ch04_cases.submission_overrides(s) for s in ch04_cases.SUBMISSIONS}
+    submissions |= {f"attack_{n}": ch04_cases.attack_overrides(n) for n in ch04_cases.ATTACKS}
+    return checks.grade_chapter(course_factory, A, submissions)
 
 
 def test_every_test_cell_has_hidden_probes(graded):
-    course, _ = graded
-    ref = json.loads((course / ".grading/references" / A / f"{A}.json").read_text())
-    assert set(ref["cells"]) == AUTOGRADED
+    checks.check_probed_cells(graded[0], A, AUTOGRADED)
 
 
 def test_points_are_as_announced(graded):
     _, scores = graded
-    assert {k: v[1] for k, v in scores["solved"].items() if k in AUTOGRADED} == {
+    assert checks.max_points(scores, "solved", AUTOGRADED) == {
         "test_max_pool2d": 4.0, "test_avg_pool2d": 4.0, "test_pool_vs_conv_cost": 3.0}
     assert scores["solved"]["written_answer"][1] == 4.0
 
 
 @pytest.mark.parametrize("student", ["source", "solved"])
 def test_solutions_score_full_marks(graded, student):
-    _, scores = graded
-    assert set(auto(scores, student)) == AUTOGRADED
-    for grade_id, (score, max_score) in scores[student].items():
-        if grade_id in AUTOGRADED:
-            assert score == max_score, f"{grade_id}: {score}/{max_score}"
+    checks.check_full_marks(graded[1], student, AUTOGRADED)
 
 
 def test_blank_release_runs_to_the_end_and_scores_zero(graded):
-    course, scores = graded
-    assert auto(scores, "blank") == dict.fromkeys(AUTOGRADED, 0.0)
-    nb = nbformat.read(course / "autograded" / "blank" / A / f"{A}.ipynb", as_version=4)
-    code = [c for c in nb.cells if c.cell_type == "code"]
-    assert all(c.execution_count is not None for c in code), "some cells never ran"
+    checks.check_blank_runs_and_scores_zero(graded[0], A, graded[1], AUTOGRADED)
 
 
 @pytest.mark.parametrize("name", sorted(ch04_cases.WRONG_ANSWERS))
 def test_wrong_answers_lose_their_points(graded, name):
     _, scores = graded
     submission = ch04_cases.submission_of(name)
-    got = auto(scores, submission)
+    got = checks.auto(scores, submission, AUTOGRADED)
     _, _, wrong_cell, kind = ch04_cases.WRONG_ANSWERS[name]
     max_score = scores[submission][wrong_cell][1]
     if kind == "zero":
@@ -89,25 +62,17 @@ def test_wrong_answers_lose_their_points(graded, name):
 @pytest.mark.parametrize("name", sorted(ch04_cases.ATTACKS))
 def test_attacks_gain_no_points(graded, name):
     _, scores = graded
-    assert auto(scores, f"attack_{name}") == auto(scores, "blank")
+    assert checks.auto(scores, f"attack_{name}", AUTOGRADED) == checks.auto(scores, "blank", AUTOGRADED)
 
 
 def test_attacks_do_beat_bare_nbgrader(course_factory):
-    """The corpus is real: without the trusted scorer these attacks earn points."""
-    course = course_factory("ch04_bare", [A], bare=True)
-    for name in ch04_cases.ATTACKS:
-        make_submission(course, A, f"attack_{name}", overrides=ch04_cases.attack_overrides(name))
-    grading.autograde(course, A)
-    scores = grading.cell_scores(course, A)
-    for name in ch04_cases.ATTACKS:
-        assert sum(auto(scores, f"attack_{name}").values()) > 0, name
+    checks.check_attacks_beat_bare_nbgrader(
+        course_factory, A, {n: ch04_cases.attack_overrides(n) for n in ch04_cases.ATTACKS}, AUTOGRADED)
 
 
 def test_feedback_hides_hidden_tests(graded):
-    course, _ = graded
     submission = ch04_cases.submission_of("max_same_padding_not_clipped")  # passes the visible tests
-    grading.generate_feedback(course, A, submission)
-    html = next(Path(course, "feedback", submission, A).glob("*.html")).read_text()
+    html = checks.feedback_html(graded[0], A, submission)
     assert "BEGIN HIDDEN TESTS" not in html and "_probe" not in html and "_pool_cases" not in html
     assert "max_pool2d, hidden case" in html and "which is not correct" in html
 
@@ -118,15 +83,10 @@ def test_feedback_hides_hidden_tests(graded):
     ("patched_testing_and_traceback", "module attribute patched"),
 ])
 def test_attacks_are_reported_for_review(graded, name, expected):
-    from autograder.tamper import read_flags
-
-    course, _ = graded
-    assert any(expected in flag for flag in read_flags(course, A, f"attack_{name}"))
+    assert any(expected in flag for flag in read_flags(graded[0], A, f"attack_{name}"))
 
 
 def test_honest_submissions_raise_no_flags(graded):
-    from autograder.tamper import read_flags
-
     course, _ = graded
     assert read_flags(course, A, "solved") == []
     assert read_flags(course, A, "blank") == []

@@ -1,11 +1,14 @@
 """Chapter 9 through the real grading path: the saved model is what is graded.
 
-One batch, graded by ``cnn-course grade --jobs 2`` in the ``cpu`` profile: the
-instructor's source notebook (its recipe must reach the cpu profile's full
-marks, 99.5 % test accuracy, inside this test), the blank release, the
-seed-style tutorial CNN trained for 3 epochs (partial credit), and attacks on
-the model grading (nothing saved but a printed accuracy, a Lambda layer, a
-dense-only model, a symbolic link, an oversized model).
+Graded by ``cnn-course grade --jobs 2``, in two runs on one course. In the
+``cpu`` profile: the instructor's source notebook (its recipe must reach the
+cpu profile's full marks, 99.5 % test accuracy, inside this test) and the
+seed-style tutorial CNN trained for 3 epochs (partial credit). Then, in the
+``smoke`` profile (seconds-long lessons; the model grading and its tiers are
+the cpu profile's), everything not graded yet: the blank release and the
+attacks on the model grading (nothing saved but a printed accuracy, a Lambda
+layer, a dense-only model, a symbolic link, an oversized model). The second
+run also shows that already graded submissions are skipped.
 """
 
 from __future__ import annotations
@@ -29,8 +32,6 @@ AUTOGRADED = {"test_preprocess", "test_build_model", "test_model_file"}
 
 @pytest.fixture(scope="module")
 def graded(course_factory):
-    mp = pytest.MonkeyPatch()
-    mp.setenv("CNN_COURSE_PROFILE", "cpu")
     course = course_factory("ch09", [A])
     make_submission(course, A, "source", raw=ROOT / "source" / A / f"{A}.ipynb")
     make_submission(course, A, "blank", solved=False)
@@ -38,11 +39,13 @@ def graded(course_factory):
                                                       "ex3_train": ch09_cases.TUTORIAL_TRAIN})
     for name, (overrides, _) in ch09_cases.ATTACKS.items():
         make_submission(course, A, f"attack_{name}", overrides=overrides)
-    try:
-        rc = cli.main(["--root", str(course), "grade", A, "--jobs", "2", "--quiet"])
-    finally:
-        mp.undo()
-    return course, rc, grading.cell_scores(course, A)
+    grade = ["--root", str(course), "grade", A, "--jobs", "2", "--quiet"]
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("CNN_COURSE_PROFILE", "cpu")
+        rc_cpu = cli.main([*grade, "--student", "source", "--student", "tutorial"])
+        mp.setenv("CNN_COURSE_PROFILE", "smoke")
+        rc_smoke = cli.main(grade)  # the rest: source and tutorial are skipped, already graded
+    return course, (rc_cpu, rc_smoke), grading.cell_scores(course, A)
 
 
 def auto(scores, student):
@@ -58,8 +61,8 @@ def model_message(course, student) -> str:
 
 
 def test_every_submission_is_graded(graded):
-    course, rc, _ = graded
-    assert rc == 0
+    course, rcs, _ = graded
+    assert rcs == (0, 0)
     rows = {r["student_id"] for r in csv.DictReader((course / "grades.csv").open())}
     assert rows == {"source", "blank", "tutorial", *(f"attack_{n}" for n in ch09_cases.ATTACKS)}
 

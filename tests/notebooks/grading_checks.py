@@ -1,0 +1,117 @@
+"""The checks every chapter's grading test makes, written once.
+
+Each ``tests/notebooks/test_chNN_grading.py`` grades one batch of real
+submissions (the source notebook, a solved and a blank release, the
+chapter's wrong answers and attacks from ``chNN_cases``) with
+:func:`grade_chapter`, then asserts with the helpers below.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograder import batch, grading
+from tests.notebooks.submissions import ROOT, make_submission
+
+
+def grade_chapter(course_factory, assignment: str, submissions: dict[str, dict[str, str]],
+                  smoke: Collection[str] = ()) -> tuple[Path, dict]:
+    """Grade ``source``, ``solved``, ``blank`` and ``submissions`` (student -> overrides).
+
+    Runs what ``cnn-course grade ASSIGNMENT --jobs 2`` runs, checks that every
+    submission was graded and returns ``(course root, cell scores)``.  The
+    students in ``smoke`` are graded in a second batch in the ``smoke`` profile
+    (seconds-long lessons), for chapters whose lessons train but whose graded
+    cells do not depend on the profile.
+    """
+    course = course_factory(assignment.split("_")[0], [assignment])
+    make_submission(course, assignment, "source", raw=ROOT / "source" / assignment / f"{assignment}.ipynb")
+    make_submission(course, assignment, "solved")
+    make_submission(course, assignment, "blank", solved=False)
+    for student, overrides in submissions.items():
+        make_submission(course, assignment, student, overrides=overrides)
+    everyone = ["source", "solved", "blank", *submissions]
+    outcomes = batch.grade_batch(course, assignment, [s for s in everyone if s not in smoke],
+                                 jobs=2, progress=False)
+    if smoke:
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setenv("CNN_COURSE_PROFILE", "smoke")
+            outcomes |= batch.grade_batch(course, assignment, [s for s in everyone if s in smoke],
+                                          jobs=2, progress=False)
+    assert {o.status for o in outcomes.values()} == {"graded"}, outcomes
+    return course, grading.cell_scores(course, assignment)
+
+
+def auto(scores: dict, student: str, cells: set[str]) -> dict[str, float]:
+    """Scores of ``student`` in the autograded ``cells``."""
+    return {k: v[0] for k, v in scores[student].items() if k in cells}
+
+
+def max_points(scores: dict, student: str, cells: set[str]) -> dict[str, float]:
+    """Maximum points of the autograded ``cells`` as the gradebook records them."""
+    return {k: v[1] for k, v in scores[student].items() if k in cells}
+
+
+def autograded_notebook(course: Path, assignment: str, student: str):
+    """The notebook nbgrader wrote to ``autograded/STUDENT/ASSIGNMENT/``."""
+    return nbformat.read(course / "autograded" / student / assignment / f"{assignment}.ipynb", as_version=4)
+
+
+def check_probed_cells(course: Path, assignment: str, cells: set[str]) -> dict:
+    """Every autograded cell, and only those, has hidden probes in the reference record."""
+    ref = json.loads((course / ".grading/references" / assignment / f"{assignment}.json").read_text())
+    assert set(ref["cells"]) == cells
+    return ref
+
+
+def check_full_marks(scores: dict, student: str, cells: set[str]) -> None:
+    """``student`` has every autograded cell, each at its maximum."""
+    assert set(auto(scores, student, cells)) == cells
+    for grade_id, (score, max_score) in scores[student].items():
+        if grade_id in cells:
+            assert score == max_score, f"{grade_id}: {score}/{max_score}"
+
+
+def check_blank_runs_and_scores_zero(course: Path, assignment: str, scores: dict, cells: set[str]):
+    """The blank release scores 0 everywhere and every code cell ran; returns its code cells."""
+    assert auto(scores, "blank", cells) == dict.fromkeys(cells, 0.0)
+    nb = autograded_notebook(course, assignment, "blank")
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert all(c.execution_count is not None for c in code), "some cells never ran"
+    return code
+
+
+def check_wrong_cells_lose_points(scores: dict, student: str, cells: set[str], wrong: set[str]) -> None:
+    """``wrong`` cells score 0 and every other autograded cell its maximum."""
+    got = auto(scores, student, cells)
+    for grade_id in cells:
+        expected = 0.0 if grade_id in wrong else scores[student][grade_id][1]
+        assert got[grade_id] == expected, f"{grade_id}: {got[grade_id]}"
+
+
+def check_attacks_beat_bare_nbgrader(course_factory, assignment: str, attacks: dict[str, dict[str, str]],
+                                     cells: set[str]) -> None:
+    """The corpus is real: under bare nbgrader (no trusted scorer) each attack earns points."""
+    course = course_factory(f"{assignment.split('_')[0]}_bare", [assignment], bare=True)
+    for name, overrides in attacks.items():
+        make_submission(course, assignment, f"attack_{name}", overrides=overrides)
+    grading.autograde(course, assignment)
+    scores = grading.cell_scores(course, assignment)
+    for name in attacks:
+        assert sum(auto(scores, f"attack_{name}", cells).values()) > 0, name
+
+
+def feedback_html(course: Path, assignment: str, student: str) -> str:
+    """Generate ``student``'s feedback and return its HTML."""
+    grading.generate_feedback(course, assignment, student)
+    return next(Path(course, "feedback", student, assignment).glob("*.html")).read_text()
+
+
+def visible_text(assignment: str) -> str:
+    """Everything a student can already read in the release notebook, commas removed."""
+    return (ROOT / "release" / assignment / f"{assignment}.ipynb").read_text().replace(",", "")

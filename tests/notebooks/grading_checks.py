@@ -18,6 +18,13 @@ import pytest
 from autograder import batch, grading
 from tests.notebooks.submissions import ROOT, make_submission
 
+STANDARD_ATTACK_FLAGS = [
+    ("always_equal", "comparison override"),
+    ("input_transformer", "IPython input transformer"),
+    ("patched_testing_and_traceback", "module attribute patched"),
+]
+"""Attacks that several chapters' cases share, with the tamper flag each must raise."""
+
 
 def grade_chapter(course_factory, assignment: str, submissions: dict[str, dict[str, str]],
                   smoke: Collection[str] = ()) -> tuple[Path, dict]:

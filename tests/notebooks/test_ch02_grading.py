@@ -61,11 +61,7 @@ def test_feedback_hides_hidden_tests_and_reference_values(graded):
     assert "returned 6100, which is not correct" in html
 
 
-@pytest.mark.parametrize("name, expected", [
-    ("always_equal", "comparison override"),
-    ("input_transformer", "IPython input transformer"),
-    ("patched_testing_and_traceback", "module attribute patched"),
-])
+@pytest.mark.parametrize("name, expected", checks.STANDARD_ATTACK_FLAGS)
 def test_attacks_are_reported_for_review(graded, name, expected):
     assert any(expected in flag for flag in read_flags(graded[0], A, f"attack_{name}"))
 

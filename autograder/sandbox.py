@@ -501,7 +501,6 @@ class _Sandbox:
         self.lent: dict[str, tuple[int, int]] | None = None   # previous owners, when lent
         self.files_before: frozenset[str] = frozenset()
         self.watch: _FolderWatch | None = None
-        self.exceeded: int | None = None            # folder size that tripped the disk limit
         self.info_fd: int | None = None
         self.info: dict = {}
         self.command: list[str] = []
@@ -696,12 +695,11 @@ class SandboxedKernelManager(KernelManager):
             box.watch.stop()
         if self.max_workdir_mb > 0 and box.workdir:
             box.watch = _FolderWatch(box.workdir, self.max_workdir_mb * MIB, self.workdir_poll_s,
-                                     lambda size: self._folder_exceeded(box, size))
+                                     self._folder_exceeded)
             box.watch.start()
 
-    def _folder_exceeded(self, box: _Sandbox, size: int) -> None:
+    def _folder_exceeded(self, size: int) -> None:
         """Watchdog callback: stop the whole sandbox at once; the files are pruned at teardown."""
-        box.exceeded = size
         self.stop_reason = (f"its working folder grew to {size / MIB:.0f} MiB, past the sandbox's "
                             f"disk limit of {self.max_workdir_mb} MiB")
         self.log.error("sandbox stopped: %s", self.stop_reason)
@@ -903,8 +901,7 @@ class SandboxedKernelManager(KernelManager):
             if namespace:
                 self.log.error("sandbox processes %s survived their sandbox",
                                sandbox_process_ids(namespace))
-        if box.workdir and self.max_workdir_mb > 0 and (
-                box.exceeded or folder_bytes(box.workdir) > self.max_workdir_mb * MIB):
+        if box.workdir and self.max_workdir_mb > 0 and folder_bytes(box.workdir) > self.max_workdir_mb * MIB:
             for rel, size in prune_folder(box.workdir, self.max_workdir_mb * MIB, keep=box.files_before):
                 self.log.error("deleted %s (%d bytes) written by the sandbox: over the disk limit", rel, size)
         if box.lent is not None:

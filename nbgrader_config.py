@@ -45,6 +45,16 @@ CELL_TIMEOUTS = {
 }
 c.RobustExecute.cell_timeouts = CELL_TIMEOUTS
 c.RobustExecute.test_timeout = 300  # every autograder test cell, whatever the profile
+
+# Model credit is earned in the graded run (autograder/provenance.py, autograder/heldout.py):
+# the kernel cannot read the test sets the grader evaluates on (it gets a stand-in of training
+# images), files submitted beside the notebook are withheld, a cell the student wrote may hold
+# 8 kB of code and all of them 16 kB (honest answers take 1-2 kB; a pasted model far more), and
+# a model file counts only as its training cell saved it.
+c.RobustExecute.held_out_data = {"ch09_mnist": ["mnist"]}
+c.RobustExecute.trained_models = {"ch09_mnist": {"mnist_model.keras": "ex3_train"}}
+c.RobustExecute.max_cell_kb = 8
+c.RobustExecute.max_authored_kb = 16
 # Fallback for a profile missing from the table, and the kernel's start-up handshake.
 c.Execute.timeout = CELL_TIMEOUTS["default"]["cpu"]
 # Once a cell's reply has arrived, wait up to a minute for its last outputs (nbclient's 4 s

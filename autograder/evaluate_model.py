@@ -29,7 +29,9 @@ def _layers(model):
 def test_data(task: str):
     """``(x, y)`` of the task's official test set, scaled to [0, 1]."""
     from course import data
+    from course.graded_data import GRADED_DATA_ENV
 
+    os.environ.pop(GRADED_DATA_ENV, None)  # the grader's evaluation always uses the real test set
     if task in ("mnist", "ch09_mnist"):
         (_, _), (x, y) = data.load_mnist()
     elif task == "fashion_mnist":

@@ -53,8 +53,9 @@ from jupyter_core.utils import ensure_async, run_sync
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
 from nbformat.v4 import new_markdown_cell
-from traitlets import Dict, Integer, Unicode
+from traitlets import Dict, Float, Integer, Unicode
 
+from autograder import provenance
 from autograder.sandbox import SandboxedExecute
 
 __all__ = ["STOPPED_ENAMES", "UNSANDBOXED_WARNING", "RobustExecute"]
@@ -70,6 +71,9 @@ TIMEOUT_ENAME = "CellTimeoutError"
 
 DIED_ENAME = "KernelDied"
 """``ename`` of the error output of the cell the kernel died in."""
+
+TOO_LARGE_ENAME = "CellTooLarge"
+"""``ename`` of the error output of a cell refused by the size limits (:class:`~autograder.provenance.CellBudget`)."""
 
 NOT_RUN_ENAME = "NotRun"
 """``ename`` of the error output of every code cell after the execution stopped."""
@@ -139,6 +143,23 @@ class RobustExecute(SandboxedExecute):
         "", help="Profile (cpu/gpu) that selects the ordinary cells' limits; empty: "
                  "course.env.get_profile() in the grader's process.",
     ).tag(config=True)
+    held_out_data = Dict(
+        help="Data sets whose test split the grader evaluates on, by assignment id: {assignment: "
+             "['mnist', ...]}.  The kernel cannot read them (autograder.heldout); course.data "
+             "gives it a stand-in test split of training images.",
+    ).tag(config=True)
+    trained_models = Dict(
+        help="Model files that a given cell must train and save, by assignment id: {assignment: "
+             "{file: grade id of the training cell}} (autograder.provenance.ModelGuard).",
+    ).tag(config=True)
+    max_cell_kb = Float(
+        8, help="Most code (kB) one cell the student wrote may hold; a larger one is not run. "
+                "0 for no limit.",
+    ).tag(config=True)
+    max_authored_kb = Float(
+        16, help="Most code (kB) the cells the student wrote may hold together; the cell that "
+                 "passes it and those after it are not run.  0 for no limit.",
+    ).tag(config=True)
 
     _assignment: str = "default"
     _profile: str = ""
@@ -180,11 +201,12 @@ class RobustExecute(SandboxedExecute):
         self._stopped = None
         self._unsandboxed = False
         self._next_index = 0  # the first cell not finished yet
-        self._drop_linked_files(resources or {})
+        resources = resources if resources is not None else {}
+        self._drop_linked_files(resources)
+        self._findings = provenance.Findings.of(resources)
+        held = self._prepare_graded_run(nb, resources)
         try:
             nb, resources = super().preprocess(nb, resources, km)
-            if self._unsandboxed:
-                nb.cells.insert(0, new_markdown_cell(UNSANDBOXED_WARNING))
             return nb, resources
         except (DeadKernelError, CellTimeoutError) as exc:  # outside any cell, e.g. at start-up
             self.log.error("the kernel stopped outside a cell of %s: %r", self._assignment, exc)
@@ -194,6 +216,74 @@ class RobustExecute(SandboxedExecute):
             for cell in nb.cells[self._next_index:]:
                 self._mark_not_run(cell)
             return nb, resources
+        finally:
+            if held:
+                provenance.restore_notebooks(*held)
+                shutil.rmtree(held[1], ignore_errors=True)
+            notices = ([UNSANDBOXED_WARNING] if self._unsandboxed else []) + [
+                f"**Graded run.** {n}" for n in self._findings.notices]
+            if notices:
+                nb.cells.insert(0, new_markdown_cell("\n\n".join(notices)))
+
+    # ------------------------------------------------------------------ what the run starts from
+
+    def _prepare_graded_run(self, nb: NotebookNode, resources) -> tuple | None:
+        """Apply :mod:`autograder.provenance` and :mod:`autograder.heldout` to a submission.
+
+        Returns ``(workdir, holding folder, held notebooks)`` to restore after the
+        run, or ``None`` when this is not an nbgrader autograde run.
+        """
+        from nbgrader.coursedir import CourseDirectory
+
+        from autograder import heldout
+
+        info = resources.get("nbgrader", {})
+        workdir = resources.get("metadata", {}).get("path")
+        self._withheld, self._graded_dir, self._budget, self._guard = [], "", None, None
+        if not (workdir and info.get("student") and info.get("assignment")):
+            return None
+        coursedir = CourseDirectory(config=self.config)
+        source_dir = Path(coursedir.format_path(coursedir.source_directory, ".", info["assignment"]))
+        release = Path(coursedir.format_path(coursedir.release_directory, ".", info["assignment"]),
+                       f"{info.get('notebook')}.ipynb")
+        released = set()
+        if release.is_file():
+            import nbformat
+
+            released = {c.source for c in nbformat.read(release, as_version=4).cells
+                        if c.cell_type == "code"}
+        self._budget = provenance.CellBudget(released, self.max_cell_kb, self.max_authored_kb)
+        self._findings.trained_by = dict(self.trained_models.get(self._assignment, {}))
+        self._guard = provenance.ModelGuard(Path(workdir), self._findings.trained_by, self._findings)
+        holding = provenance.holding_folder()
+        deleted, held = provenance.withhold_submission_files(Path(workdir), source_dir, holding)
+        if deleted:
+            names = ", ".join(deleted[:5]) + (f" and {len(deleted) - 5} more" if len(deleted) > 5 else "")
+            self._findings.flags.append(f"files submitted beside the notebook: {names} (withheld "
+                                        f"from the graded run)")
+            self._findings.notices.append(
+                f"The files you submitted beside the notebook ({names}) were not available to the "
+                f"graded run: a model earns credit only when this notebook trains it here.")
+        names = list(self.held_out_data.get(self._assignment, []))
+        if names:
+            self._withheld = heldout.withheld_paths(names)
+            self._graded_dir = str(heldout.prepare_graded_data(names))
+            titles = " and ".join(n.replace("fashion_mnist", "Fashion-MNIST").replace(
+                "mnist", "MNIST") for n in names)
+            self._findings.notices.append(
+                f"The grader holds the {titles} test set: in this run `x_test, y_test` were a "
+                f"stand-in of training images, so accuracies the notebook printed on them are not "
+                f"test accuracies; your model's test accuracy, in the verdict of its test cell, was "
+                f"measured by the grader on the real test set.")
+        return Path(workdir), holding, held
+
+    def create_kernel_manager(self):
+        """nbclient's kernel manager, told what to hide from this run's kernel."""
+        km = super().create_kernel_manager()
+        if hasattr(km, "withheld_paths"):
+            km.withheld_paths = list(getattr(self, "_withheld", []))
+            km.graded_data_dir = getattr(self, "_graded_dir", "")
+        return km
 
     def on_comm_open_jupyter_widget(self, msg):
         """Do not emulate ``ipywidgets.Output`` widgets: their outputs stay ordinary cell outputs.
@@ -240,8 +330,26 @@ class RobustExecute(SandboxedExecute):
             return cell, resources
         if self.km is not None and not getattr(self.km, "sandboxed", True):
             self._unsandboxed = True
+        where = describe_cell(cell, index)
+        budget = getattr(self, "_budget", None)
+        refused = (budget.refuse(cell.source, where) if budget is not None and
+                   cell.get("cell_type") == "code" and not _is_test_cell(cell) else None)
+        if refused:
+            self.log.warning("not running %s: %s", where, refused)
+            cell.outputs = [_error(TOO_LARGE_ENAME, refused[0].upper() + refused[1:] + ".")]
+            cell.execution_count = None
+            self._findings.flags.append(f"oversized cell: {refused}")
+            self._findings.notices.append(refused[0].upper() + refused[1:] + ".")
+            return cell, resources
+        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        guard = getattr(self, "_guard", None)
         try:
-            return super().preprocess_cell(cell, resources, index)
+            if guard is not None:
+                guard.before(grade_id, where)
+            cell, resources = super().preprocess_cell(cell, resources, index)
+            if guard is not None:
+                guard.after(grade_id)
+            return cell, resources
         except _ExecutionStopped as stop:
             cell.setdefault("outputs", []).append(_error(TIMEOUT_ENAME, stop.evalue))
             self._stopped = (f"Not run: {describe_cell(cell, index)} ran past its time limit and "

@@ -120,6 +120,7 @@ def model_credit(path: str, task: str, profile: str, root: Path, sandbox: bool =
                             result["accuracy"])
     share = credit(task, profile, result["accuracy"])
     table = tiers(task, profile)
-    return ModelVerdict(share, f"test accuracy {result['accuracy']:.2%} on {result['n']:,} images "
+    return ModelVerdict(share, f"test accuracy {result['accuracy']:.2%} on {result['n']:,} images, "
+                               f"measured by the grader on the official test set "
                                f"({profile} profile: {table['zero']:.1%} earns 0, "
                                f"{table['full']:.1%} earns full points)", result["accuracy"])

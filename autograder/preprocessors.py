@@ -66,6 +66,7 @@ class ScoreProbes(NbGraderPreprocessor):
                                             info["assignment"])) / f"{info['notebook']}.ipynb"
         ref_file = reference_path(root / self.reference_dir, info["assignment"], info["notebook"])
         self._workdir = Path(resources.get("metadata", {}).get("path") or ".")
+        self._findings = resources.get("cnn_course", {}).get("findings")
         self._missing_note = OverwriteCells(config=self.config).missing_cell_notification
         self._reference = load_reference(source, ref_file, build_missing=self.build_missing,
                                          timeout=self.reference_timeout)["cells"]
@@ -111,7 +112,13 @@ class ScoreProbes(NbGraderPreprocessor):
     def _score_model(self, want: dict) -> tuple[float, str]:
         """Grade the model file named by the trusted reference payload ``want``."""
         from autograder.models import model_credit
+        from autograder.provenance import model_problem
 
+        trained_by = getattr(self._findings, "trained_by", {}).get(want["path"])
+        problem = model_problem(self._findings, self._workdir, want["path"], trained_by)
+        if problem:
+            self.log.info("model %s: %s", want["path"], problem)
+            return 0.0, problem
         profile = self.profile or _detect_profile()
         # The evaluation sandbox runs as the same host uid as this notebook's kernel.
         from autograder.sandbox import default_sandbox_uid

@@ -122,17 +122,23 @@ from jupyter_core.utils import run_sync
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, Float, Integer, List, Unicode, default
 
+from course.graded_data import GRADED_DATA_ENV
+
 __all__ = [
     "AsyncSandboxedKernelManager",
     "SandboxedExecute",
     "SandboxedKernelManager",
     "bwrap_usable",
+    "mask_args",
     "readonly_sources",
     "sandbox_command",
     "sandbox_process_ids",
 ]
 
 MIB = 1024 * 1024
+
+GRADED_DATA_MOUNT = "/tmp/graded-data"
+"""Where a kernel sandbox sees the grader's graded-run data (``graded_data_dir``)."""
 
 ETC_ALLOW = (
     "ld.so.cache", "ld.so.conf", "ld.so.conf.d", "passwd", "group", "nsswitch.conf", "host.conf",
@@ -490,6 +496,39 @@ def sandbox_command(cmd: list[str], *, readonly: dict[str, str] | None = None,
     return limits + args + list(cmd)
 
 
+def mask_args(paths, private_dir: str, keras_cache: str | None) -> list[str]:
+    """bubblewrap options that hide ``paths`` (host files and folders) from the sandbox.
+
+    Bound after everything else, so they cover what the Python installation or
+    the Keras cache binds expose: a file is covered by an empty read-only file
+    (made in ``private_dir``), a folder by an empty read-only folder.  Each path
+    is masked under its own spelling and its real path, and, when it lies in
+    the grader's ``keras_cache``, at that cache's place in the sandbox.
+    """
+    empty_file = os.path.join(private_dir, "withheld")
+    empty_dir = os.path.join(private_dir, "withheld.d")
+    args: list[str] = []
+    for path in paths:
+        if not os.path.exists(path):
+            continue
+        targets = {os.path.abspath(path), os.path.realpath(path)}
+        if keras_cache:
+            for cache in {keras_cache, os.path.realpath(keras_cache)}:
+                for target in targets:
+                    if _within(target, cache):
+                        targets.add("/tmp/keras/datasets" + target[len(cache.rstrip("/")):])
+        if os.path.isdir(path):
+            os.makedirs(empty_dir, mode=0o555, exist_ok=True)
+            source = empty_dir
+        else:
+            if not os.path.exists(empty_file):
+                Path(empty_file).touch(mode=0o444)
+            source = empty_file
+        for target in sorted(targets):
+            args += ["--ro-bind", source, target]
+    return args
+
+
 class _Sandbox:
     """Per-kernel state: private folder, lent working directory, bubblewrap's info pipe."""
 
@@ -570,6 +609,16 @@ class SandboxedKernelManager(KernelManager):
     readonly_paths = List(
         Unicode(), help="Extra host paths bound read-only at the same place (e.g. datasets).",
     ).tag(config=True)
+    withheld_paths = List(
+        Unicode(), help="Host files and folders the kernel must not read (the grader's evaluation "
+                        "data): each is masked by an empty file or folder at its own place and, "
+                        "inside the grader's Keras cache, at the cache's place in the sandbox.  "
+                        "Set per run by RobustExecute from its held_out_data table.",
+    )
+    graded_data_dir = Unicode(
+        "", help="Host folder of graded-run data (training data and a stand-in test split, see "
+                 "course.graded_data), bound read-only at GRADED_DATA_MOUNT; empty for none.",
+    )
     device_paths = List(
         Unicode(), help="Host device nodes to expose (e.g. /dev/nvidia0, /dev/nvidiactl, "
                         "/dev/nvidia-uvm for a GPU, with memory_limit_mb = 0 since CUDA reserves "
@@ -783,6 +832,9 @@ class SandboxedKernelManager(KernelManager):
             # parent nor prints its "Ctrl-C will not work" banner.
             "JPY_PARENT_PID": "1",
         })
+        out.pop(GRADED_DATA_ENV, None)
+        if self.graded_data_dir:
+            out[GRADED_DATA_ENV] = GRADED_DATA_MOUNT
         return out
 
     def _limit_args(self) -> list[str]:
@@ -842,6 +894,8 @@ class SandboxedKernelManager(KernelManager):
         binds += [("--bind", workdir, workdir), ("--bind", box.private_dir, box.private_dir)]
         if self._keras_cache:  # offline Keras datasets of the grader, read-only
             binds.append(("--ro-bind", self._keras_cache, "/tmp/keras/datasets"))
+        if self.graded_data_dir:
+            binds.append(("--ro-bind", self.graded_data_dir, GRADED_DATA_MOUNT))
         made = {"/", "/usr", "/etc", "/proc", "/dev", "/tmp", *(f"/{n}" for n in ROOT_LINKS)}
         mounted = ["/usr", "/proc", "/dev", "/etc"]
         for kind, src, dest in binds:
@@ -851,6 +905,7 @@ class SandboxedKernelManager(KernelManager):
                     made.add(parent)
             args += [kind, src, dest]
             mounted.append(dest)
+        args += mask_args(self.withheld_paths, box.private_dir, self._keras_cache)
 
         env = self._kernel_env(kw.get("env") or os.environ, workdir, inner)
         args += ["--chdir", workdir, "--clearenv"]

@@ -38,6 +38,8 @@ from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Unicode
 
+from autograder.dataflow import flag_test_data
+
 PATTERNS: list[tuple[str, str]] = [
     ("IPython input transformer",
      r"input_transformers_(cleanup|post)|input_transformer_manager|ast_transformers"),
@@ -59,6 +61,13 @@ PATTERNS: list[tuple[str, str]] = [
     ("probe imitation", (r"publish_display_data|vnd\.cnn-course\.probe|\bPROBE_MIME\b"
                          r"|['\"]records['\"]\s*:")),
     ("symbolic link", r"\bos\.symlink\b|\.symlink_to\s*\("),
+    ("loads a saved model or data file",
+     (r"\b(load_model|load_weights)\s*\(|\bsaving\.load|\b(np|numpy)\.load\s*\(|\bpickle\.loads?\s*\("
+     r"|\btorch\.load\b|\bjoblib\b")),
+    ("decodes embedded data", (r"\bb(64|32|16|85)decode\b|\ba85decode\b|\bbase64\b|\bzlib\.decompress"
+                               r"|\blzma\.|\bbz2\.|\bbytes\.fromhex|\bfrombuffer\s*\(")),
+    ("reads a data set file directly", (r"mnist\.(pkl|npz)|t10k-|train-images|/usr/share/datasets"
+                                        r"|fashion-mnist/|keras/datasets|find_spec\(\s*['\"]mnist")),
     ("reads the cell history", (r"\bIn\s*\[|['\"](In|_ih)['\"]|\b(_ih|_ii|_iii|_i\d+)\b|\braw_cell\b"
                                 r"|history_manager|\blinecache\b")),
 ]
@@ -170,11 +179,14 @@ class ReportTampering(NbGraderPreprocessor):
             release = Path(coursedir.format_path(coursedir.release_directory, ".",
                                                  assignment)) / f"{notebook}.ipynb"
             released = nbformat.read(release, as_version=4) if release.exists() else None
-            flags = scan_code(student_code(original, released))
+            code = student_code(original, released)
+            flags = scan_code(code) + flag_test_data(code)
             if released is not None:
                 flags += locked_cell_flags(original, released)
             else:
                 flags.append(f"no release copy at {release} to compare locked cells with")
+            found = resources.get("cnn_course", {}).get("findings")
+            flags += list(getattr(found, "flags", []))
             with Gradebook(coursedir.db_url) as gb:
                 self._comment(gb, nb, notebook, assignment, student, flags)
         path = report_path(coursedir.root, assignment, student)

@@ -49,6 +49,8 @@ from pathlib import Path
 
 import numpy as np
 
+from course.graded_data import graded_data_dir, load_graded
+
 __all__ = [
     "SOURCES",
     "DatasetUnavailableError",
@@ -224,7 +226,16 @@ def _check_sources(sources: Iterable[str] | None) -> tuple[str, ...]:
 
 
 def _load(name: str, sources: Iterable[str] | None):
-    """Try each source in turn; return fresh copies of the first success."""
+    """Try each source in turn; return fresh copies of the first success.
+
+    In a graded run that withholds ``name``'s test set the only source is the
+    grader's folder (see :mod:`course.graded_data`).
+    """
+    graded = load_graded(name)
+    if graded is not None:
+        last_source[name] = {"source": "graded-run", "skipped": {},
+                             "location": f"{graded_data_dir()} (test split: a stand-in)"}
+        return graded
     skipped: dict[str, str] = {}
     for source in _check_sources(sources):
         try:

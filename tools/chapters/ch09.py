@@ -28,6 +28,13 @@ CELLS = [
     depend on the profile (`cpu` for laptops and CI, `gpu` for GPU machines) — the cell after the
     setup prints them. Two smaller exercises check your preprocessing and your model's interface, and a
     written answer asks about the test set.
+
+    **What the graded run starts from.** The grader re-runs this notebook from the top and keeps the
+    test set to itself: in that run `load_mnist()` gives the notebook a labelled stand-in for
+    `x_test, y_test` (training images 50,000–59,999) and prints a line saying so. Files you submit
+    beside the notebook are not available to it, a cell you write may hold 8 kB of code (all of them
+    16 kB), and only the model that your training cell (Exercise 3) trains and saves in that run is
+    graded. So the points come from your code, trained on the training set, every time.
     """),
     code("""
     from course.env import setup
@@ -53,6 +60,7 @@ CELLS = [
     from sklearn.model_selection import train_test_split
 
     from course.data import load_mnist
+    from course.graded_data import test_set_withheld
 
     (x_train_full, y_train_full), (x_test, y_test) = load_mnist()
     x_train, x_val, y_train, y_val = train_test_split(
@@ -347,8 +355,9 @@ CELLS = [
     model.save("mnist_model.keras")
     test_accuracy = float(np.mean(model.predict(preprocess(x_test), verbose=0, batch_size=1000)
                                   .argmax(axis=1) == y_test))
+    what = "stand-in (graded run)" if test_set_withheld("mnist") else "test"
     print(f"saved mnist_model.keras ({model.count_params():,} parameters); "
-          f"test accuracy {test_accuracy:.4f} (the grader measures it again)")
+          f"{what} accuracy {test_accuracy:.4f} (the grader measures the test accuracy itself)")
     """),
     tests("test_model_file", 10, """
     import os

@@ -101,6 +101,10 @@ def restore_notebooks(workdir: Path, holding: Path, held: list[Path]) -> None:
     """Put the notebooks moved aside by :func:`withhold_submission_files` back."""
     for rel in held:
         target = Path(workdir, rel)
+        if target.is_symlink() or target.is_file():
+            target.unlink()  # the kernel wrote one in its place: the grader's copy wins
+        elif target.is_dir():
+            shutil.rmtree(target)
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.move(Path(holding, rel), target)
 

@@ -219,6 +219,26 @@ _visible_then(_unknown)
 '''
 
 
+def _solutions() -> str:
+    """Every ch02 answer of the source notebook, as one module (what a copied answer key holds)."""
+    from tests.notebooks.submissions import solved_sources
+
+    return "\n\n".join(code for gid, code in solved_sources(A).items() if gid in SOLUTION_IDS)
+
+
+def _answer_key_beside(folder: Path) -> None:
+    """The answers in a module beside the notebook, imported by the first answer cell."""
+    (folder / "answer_key.py").write_text(_solutions())
+
+
+def _pasted_answer_key() -> str:
+    """The answers pasted as a base64 blob that runs them (over the 8 kB cell limit)."""
+    import base64
+
+    blob = base64.b64encode((_solutions() + "\n#" + "x" * 8000).encode()).decode()
+    return f"import base64\nexec(base64.b64decode({blob!r}))\n"
+
+
 def _first_cell(code: str) -> dict[str, str]:
     """The whole attack in the first answer cell; the other answers stay blank."""
     return {"ex1_conv_output_size": code}
@@ -944,6 +964,14 @@ ATTACKS: dict[str, Attack] = {
     "extra_notebook": Attack(
         "writes another notebook next to the graded one (its working folder is autograded/STUDENT/...)",
         overrides=_first_cell(_EXTRA_NOTEBOOK)),
+    # ---- bringing work in from outside the graded run (model-credit issue; any chapter)
+    "answer_key_beside_notebook": Attack(
+        "imports every answer from answer_key.py, submitted beside the notebook (withheld)",
+        overrides=_first_cell("from answer_key import *\n"), files=_answer_key_beside,
+        flags=("files submitted beside the notebook: answer_key.py",)),
+    "pasted_answer_key": Attack(
+        "runs every answer from a base64 blob pasted into the first answer cell (not run: too large)",
+        overrides=_first_cell(_pasted_answer_key()), flags=("oversized cell", "decodes embedded data")),
     # ---- stopping or exhausting the kernel
     "os_exit": Attack("os._exit(0) in the first answer", overrides=_first_cell(_OS_EXIT),
                       flags=("exit hook or hard exit",)),

@@ -30,6 +30,7 @@ def test_submission_files_are_withheld_and_notebooks_held_aside(tmp_path):
     assert deleted == ["extra/w.npy", "link", "my_best.keras"]
     assert held == [Path("ch09.ipynb")]
     assert sorted(p.name for p in work.rglob("*")) == ["data", "table.csv"]
+    (work / "ch09.ipynb").mkdir()  # what a kernel could put in the notebook's place
     restore_notebooks(work, holding, held)
     assert (work / "ch09.ipynb").read_text() == "{}"
 

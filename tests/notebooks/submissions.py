@@ -45,14 +45,18 @@ def solved_sources(assignment: str) -> dict[str, str]:
 
 
 def make_submission(course_root: Path, assignment: str, student: str, *, solved: bool = True,
-                    overrides: dict[str, str] | None = None, raw: Path | None = None) -> Path:
+                    overrides: dict[str, str] | None = None, raw: Path | None = None,
+                    files: dict[str, bytes] | None = None) -> Path:
     """Write ``submitted/STUDENT/ASSIGNMENT/ASSIGNMENT.ipynb`` under ``course_root``.
 
     ``raw`` copies a given file as is (e.g. the source notebook itself, or a
-    corrupt file); otherwise the release notebook is filled in.
+    corrupt file); otherwise the release notebook is filled in.  ``files`` are
+    put beside the notebook (name -> content).
     """
     dest = Path(course_root) / "submitted" / student / assignment
     dest.mkdir(parents=True, exist_ok=True)
+    for name, content in (files or {}).items():
+        Path(dest, name).write_bytes(content)
     target = dest / f"{assignment}.ipynb"
     if raw is not None:
         shutil.copy(raw, target)

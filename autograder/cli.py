@@ -11,6 +11,7 @@ Run it from the course root (the repository root)::
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from pathlib import Path
@@ -32,7 +33,33 @@ def lab_command(root: Path, extra: list[str]) -> list[str]:
     return cmd + extra
 
 
+LAB_SETTINGS = {
+    # No "official Jupyter news" question over the course on first start, no update checks.
+    "@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": False},
+}
+"""JupyterLab settings the course's Lab starts with (a student can still change them)."""
+
+
+def ensure_lab_settings(prefix: Path | None = None) -> Path:
+    """Merge :data:`LAB_SETTINGS` into the environment's JupyterLab ``overrides.json``; return it.
+
+    JupyterLab reads default overrides from ``PREFIX/share/jupyter/lab/settings/overrides.json``
+    (``PREFIX``: this Python's ``sys.prefix``, the course's virtual environment).  Settings
+    already there are kept.
+    """
+    path = Path(prefix or sys.prefix) / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
+    current = json.loads(path.read_text()) if path.is_file() else {}
+    merged = {**current}
+    for plugin, values in LAB_SETTINGS.items():
+        merged[plugin] = {**values, **current.get(plugin, {})}
+    if merged != current:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(merged, indent=2) + "\n")
+    return path
+
+
 def _cmd_lab(args) -> int:
+    ensure_lab_settings()
     cmd = lab_command(args.root, args.extra)
     print("+", " ".join(cmd), flush=True)
     os.chdir(args.root)  # formgrader reads nbgrader_config.py from the working directory
@@ -147,7 +174,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``cnn-course`` command."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    # argparse's REMAINDER misses options that start with "--" (`lab --port=8888`): take
+    # whatever it leaves over as JupyterLab's, for `lab` only.
+    args, rest = parser.parse_known_args(argv)
+    if rest and args.command != "lab":
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    if args.command == "lab":
+        args.extra = [*args.extra, *rest]
     args.root = args.root.resolve()
     try:
         return args.func(args)

@@ -513,10 +513,10 @@ def mask_args(paths, private_dir: str, keras_cache: str | None) -> list[str]:
             continue
         targets = {os.path.abspath(path), os.path.realpath(path)}
         if keras_cache:
-            for cache in {keras_cache, os.path.realpath(keras_cache)}:
-                for target in targets:
-                    if _within(target, cache):
-                        targets.add("/tmp/keras/datasets" + target[len(cache.rstrip("/")):])
+            inside = {"/tmp/keras/datasets" + target[len(cache.rstrip("/")):]
+                      for cache in {keras_cache, os.path.realpath(keras_cache)}
+                      for target in targets if _within(target, cache)}
+            targets |= inside
         if os.path.isdir(path):
             os.makedirs(empty_dir, mode=0o555, exist_ok=True)
             source = empty_dir

@@ -57,6 +57,7 @@ from traitlets import Dict, Float, Integer, Unicode
 
 from autograder import provenance
 from autograder.sandbox import SandboxedExecute
+from course.graded_data import TITLES
 
 __all__ = ["STOPPED_ENAMES", "UNSANDBOXED_WARNING", "RobustExecute"]
 
@@ -164,6 +165,11 @@ class RobustExecute(SandboxedExecute):
     _assignment: str = "default"
     _profile: str = ""
     _stopped: str | None = None
+    _findings: provenance.Findings | None = None
+    _budget: provenance.CellBudget | None = None  # set per graded run
+    _guard: provenance.ModelGuard | None = None
+    _withheld: tuple[str, ...] | list[str] = ()
+    _graded_dir: str = ""
 
     # ------------------------------------------------------------------ limits
 
@@ -202,7 +208,6 @@ class RobustExecute(SandboxedExecute):
         self._unsandboxed = False
         self._next_index = 0  # the first cell not finished yet
         resources = resources if resources is not None else {}
-        self._drop_linked_files(resources)
         self._findings = provenance.Findings.of(resources)
         held = self._prepare_graded_run(nb, resources)
         try:
@@ -268,8 +273,7 @@ class RobustExecute(SandboxedExecute):
         if names:
             self._withheld = heldout.withheld_paths(names)
             self._graded_dir = str(heldout.prepare_graded_data(names))
-            titles = " and ".join(n.replace("fashion_mnist", "Fashion-MNIST").replace(
-                "mnist", "MNIST") for n in names)
+            titles = " and ".join(TITLES.get(n, n) for n in names)
             self._findings.notices.append(
                 f"The grader holds the {titles} test set: in this run `x_test, y_test` were a "
                 f"stand-in of training images, so accuracies the notebook printed on them are not "
@@ -281,8 +285,8 @@ class RobustExecute(SandboxedExecute):
         """nbclient's kernel manager, told what to hide from this run's kernel."""
         km = super().create_kernel_manager()
         if hasattr(km, "withheld_paths"):
-            km.withheld_paths = list(getattr(self, "_withheld", []))
-            km.graded_data_dir = getattr(self, "_graded_dir", "")
+            km.withheld_paths = list(self._withheld)
+            km.graded_data_dir = self._graded_dir
         return km
 
     def on_comm_open_jupyter_widget(self, msg):
@@ -295,33 +299,6 @@ class RobustExecute(SandboxedExecute):
         """
         return
 
-    def _drop_linked_files(self, resources) -> None:
-        """Delete from the working folder every file that was a symbolic link in the submission.
-
-        nbgrader copies a submission's extra files with ``shutil.copy``, which
-        follows links: a link to ``source/`` would hand the kernel the solutions.
-        """
-        from nbgrader.coursedir import CourseDirectory
-
-        info = resources.get("nbgrader", {})
-        workdir = resources.get("metadata", {}).get("path")
-        if not (workdir and info.get("student") and info.get("assignment")):
-            return
-        coursedir = CourseDirectory(config=self.config)
-        submitted = Path(coursedir.format_path(coursedir.submitted_directory, info["student"],
-                                               info["assignment"]))
-        for dirpath, dirnames, filenames in os.walk(submitted):
-            for name in dirnames + filenames:
-                link = Path(dirpath, name)
-                if not link.is_symlink():
-                    continue
-                copy = Path(workdir, link.relative_to(submitted))
-                self.log.warning("removing %s: it was a symbolic link in the submission", copy)
-                if copy.is_dir() and not copy.is_symlink():
-                    shutil.rmtree(copy, ignore_errors=True)
-                else:
-                    copy.unlink(missing_ok=True)
-
     def preprocess_cell(self, cell: NotebookNode, resources, index: int):
         """Run one cell, or mark it ``NotRun`` once the execution has stopped."""
         self._next_index = index
@@ -331,24 +308,23 @@ class RobustExecute(SandboxedExecute):
         if self.km is not None and not getattr(self.km, "sandboxed", True):
             self._unsandboxed = True
         where = describe_cell(cell, index)
-        budget = getattr(self, "_budget", None)
-        refused = (budget.refuse(cell.source, where) if budget is not None and
+        refused = (self._budget.refuse(cell.source, where) if self._budget is not None and
                    cell.get("cell_type") == "code" and not _is_test_cell(cell) else None)
         if refused:
             self.log.warning("not running %s: %s", where, refused)
-            cell.outputs = [_error(TOO_LARGE_ENAME, refused[0].upper() + refused[1:] + ".")]
+            sentence = refused[0].upper() + refused[1:] + "."
+            cell.outputs = [_error(TOO_LARGE_ENAME, sentence)]
             cell.execution_count = None
             self._findings.flags.append(f"oversized cell: {refused}")
-            self._findings.notices.append(refused[0].upper() + refused[1:] + ".")
+            self._findings.notices.append(sentence)
             return cell, resources
         grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-        guard = getattr(self, "_guard", None)
         try:
-            if guard is not None:
-                guard.before(grade_id, where)
+            if self._guard is not None:
+                self._guard.before(grade_id, where)
             cell, resources = super().preprocess_cell(cell, resources, index)
-            if guard is not None:
-                guard.after(grade_id)
+            if self._guard is not None:
+                self._guard.after(grade_id)
             return cell, resources
         except _ExecutionStopped as stop:
             cell.setdefault("outputs", []).append(_error(TIMEOUT_ENAME, stop.evalue))

@@ -71,6 +71,11 @@ def _files(root: Path) -> list[Path]:
 def withhold_submission_files(workdir: Path, source_dir: Path, holding: Path) -> tuple[list[str], list[Path]]:
     """Clear the graded copy ``workdir`` of everything but the assignment's own files.
 
+    nbgrader copies a submission's extra files with ``shutil.copy``, which
+    follows links (a link to ``source/`` would hand the kernel the solutions);
+    whatever it copied is deleted here, links included, and only nbgrader's
+    master copies of the assignment's own files stay.
+
     Returns ``(deleted, held)``: the relative paths of the submission's extra
     files, now deleted (the originals stay in ``submitted/``), and the notebook
     files moved into ``holding`` (give them back with :func:`restore_notebooks`).

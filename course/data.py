@@ -49,7 +49,7 @@ from pathlib import Path
 
 import numpy as np
 
-from course.graded_data import graded_data_dir, load_graded
+from course.graded_data import TITLES, graded_data_dir, load_graded
 
 __all__ = [
     "SOURCES",
@@ -128,7 +128,7 @@ _FIXES = {
     "fashion_mnist": "run `apt-get install dataset-fashion-mnist` or go "
     "online once so that Keras can download and cache the fashion-mnist files",
 }
-_TITLES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST"}
+_TITLES = TITLES
 _IDX_MAGIC = {1: 2049, 3: 2051}  # number of dimensions -> magic number
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["GRADED_DATA_ENV", "STANDIN", "graded_data_dir", "load_graded", "test_set_withheld"]
+__all__ = ["GRADED_DATA_ENV", "STANDIN", "TITLES", "graded_data_dir", "load_graded", "test_set_withheld"]
 
 GRADED_DATA_ENV = "CNN_COURSE_GRADED_DATA"
 """Environment variable the grading sandbox sets to the folder of graded-run data."""
@@ -31,7 +31,8 @@ GRADED_DATA_ENV = "CNN_COURSE_GRADED_DATA"
 STANDIN = slice(50_000, 60_000)
 """Training images that stand in for the test split in a graded run."""
 
-_TITLES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST"}
+TITLES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST"}
+"""Data-set names as people write them."""
 _announced: set[str] = set()
 
 
@@ -49,7 +50,7 @@ def test_set_withheld(name: str = "mnist") -> bool:
 
 def standin_notice(name: str) -> str:
     """The one sentence a graded notebook prints about its stand-in test set."""
-    title = _TITLES.get(name, name)
+    title = TITLES.get(name, name)
     return (f"Graded run: the grader holds the {title} test set, so x_test/y_test here are a "
             f"stand-in (training images {STANDIN.start:,} to {STANDIN.stop - 1:,}); accuracies "
             f"printed on them are not test accuracies, and the grader measures your saved model "

@@ -80,7 +80,7 @@ c.Autograde.sanitize_preprocessors = [
 ]
 
 c.Autograde.autograde_preprocessors = [
-    RobustExecute,  # student kernels in bubblewrap (autograder/sandbox.py), per-cell limits
+    RobustExecute,  # student kernels in bubblewrap (autograder/sandbox/), per-cell limits
     ScoreProbes,
     IgnorePattern,
     ClearMetadataPreprocessor,
@@ -92,16 +92,16 @@ c.Autograde.autograde_preprocessors = [
     AssignLatePenalties,
     CheckCellMetadata,
 ]
-c.ScoreProbes.reference_dir = ".grading/references"
 
-# Limits of the grading sandbox (raise cpu_time_s for chapters that train).
-c.SandboxedKernelManager.memory_limit_mb = 8192
-c.SandboxedKernelManager.cpu_time_s = 3600
-c.SandboxedKernelManager.max_processes = 256
-c.SandboxedKernelManager.max_file_size_mb = 200
+# Settings of every grading sandbox, kernels and model evaluation alike (autograder/sandbox/):
+# limits (raise cpu_time_s for chapters that train), uid, devices, binds, environment.
+c.Sandbox.memory_limit_mib = 8192
+c.Sandbox.cpu_time_s = 3600
+c.Sandbox.max_processes = 256
+c.Sandbox.max_file_size_mib = 200
 # The notebook's folder as a whole (a watchdog stops the sandbox past it); cnn-course grade
 # also caps the graded copy at autograder.batch.MAX_GRADED_FOLDER_MB (200 MB).
-c.SandboxedKernelManager.max_workdir_mb = 200
+c.Sandbox.max_workdir_mib = 200
 
 c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, CSSHTMLHeaderPreprocessor]
 c.ClearHiddenTests.enforce_metadata = False

@@ -47,7 +47,8 @@ from pathlib import Path
 import nbformat
 
 from autograder import grading
-from autograder.references import load_reference, reference_path
+from autograder.layout import CourseLayout
+from autograder.references import load_reference
 from autograder.sandbox import prune_folder
 
 GRADING_ERROR_FILE = "GRADING_ERROR.txt"
@@ -68,17 +69,7 @@ class Outcome:
 
 def submission_dir(root: Path, assignment: str, student: str) -> Path:
     """``submitted/STUDENT/ASSIGNMENT`` under the course root."""
-    return Path(root) / "submitted" / student / assignment
-
-
-def marker_path(root: Path, assignment: str, student: str) -> Path:
-    """The completion marker of one graded submission."""
-    return Path(root) / ".grading" / "done" / assignment / f"{student}.json"
-
-
-def log_path(root: Path, assignment: str, student: str) -> Path:
-    """Where the worker's nbgrader log of one submission is kept."""
-    return Path(root) / ".grading" / "logs" / assignment / f"{student}.log"
+    return CourseLayout.at(root).submitted_dir(assignment, student)
 
 
 def fingerprint(folder: Path) -> str:
@@ -92,7 +83,7 @@ def fingerprint(folder: Path) -> str:
 
 def is_graded(root: Path, assignment: str, student: str) -> bool:
     """True when the submission's files are exactly those recorded as graded."""
-    marker = marker_path(root, assignment, student)
+    marker = CourseLayout.at(root).done_marker(assignment, student)
     if not marker.exists():
         return False
     try:
@@ -104,7 +95,7 @@ def is_graded(root: Path, assignment: str, student: str) -> bool:
 
 def released_notebooks(root: Path, assignment: str) -> list[str]:
     """Names (without ``.ipynb``) of the notebooks of an assignment's release."""
-    return sorted(p.stem for p in (Path(root) / "release" / assignment).glob("*.ipynb"))
+    return sorted(p.stem for p in CourseLayout.at(root).release_dir(assignment).glob("*.ipynb"))
 
 
 # ---------------------------------------------------------------- checks before grading
@@ -153,9 +144,9 @@ def preflight(root: Path, assignment: str, student: str) -> tuple[str | None, li
 
 def ensure_references(root: Path, assignment: str) -> None:
     """Build stale or missing reference records once, before any worker starts."""
-    for source in sorted((Path(root) / "source" / assignment).glob("*.ipynb")):
-        load_reference(source, reference_path(Path(root) / ".grading" / "references",
-                                              assignment, source.stem))
+    layout = CourseLayout.at(root)
+    for source in sorted(layout.source_dir(assignment).glob("*.ipynb")):
+        load_reference(source, layout.reference(assignment, source.stem))
 
 
 # ---------------------------------------------------------------- worker
@@ -168,17 +159,16 @@ def snapshot_gradebook(src: Path, dst: Path) -> None:
 
 def prepare_workspace(root: Path, assignment: str, student: str, scratch: Path) -> Path:
     """Lay out a private course copy for grading one submission; return its root."""
-    root, scratch = Path(root), Path(scratch)
-    shutil.copy(root / "nbgrader_config.py", scratch / "nbgrader_config.py")
-    for step in ("source", "release"):
-        shutil.copytree(root / step / assignment, scratch / step / assignment)
-    refs = root / ".grading" / "references" / assignment
-    if refs.exists():
-        shutil.copytree(refs, scratch / ".grading" / "references" / assignment)
-    shutil.copytree(submission_dir(root, assignment, student),
-                    submission_dir(scratch, assignment, student), ignore=_skip_links)
-    snapshot_gradebook(root / "gradebook.db", scratch / "gradebook.db")
-    return scratch
+    course, copy = CourseLayout.at(root), CourseLayout.at(scratch)
+    shutil.copy(course.config_file, copy.config_file)
+    shutil.copytree(course.source_dir(assignment), copy.source_dir(assignment))
+    shutil.copytree(course.release_dir(assignment), copy.release_dir(assignment))
+    if course.references_dir(assignment).exists():
+        shutil.copytree(course.references_dir(assignment), copy.references_dir(assignment))
+    shutil.copytree(course.submitted_dir(assignment, student), copy.submitted_dir(assignment, student),
+                    ignore=_skip_links)
+    snapshot_gradebook(course.gradebook, copy.gradebook)
+    return Path(scratch)
 
 
 def _skip_links(folder: str, names: list[str]) -> list[str]:
@@ -198,7 +188,7 @@ def submitted_links(root: Path, assignment: str, student: str) -> list[str]:
     return sorted(links)
 
 
-UNSANDBOXED_OPTIONS = ("--SandboxedKernelManager.allow_unsandboxed=True",
+UNSANDBOXED_OPTIONS = ("--Sandbox.allow_unsandboxed=True",
                        "--ScoreProbes.sandbox_models=False")
 """nbgrader options for ``allow_unsandboxed`` grading (only where bubblewrap is unusable)."""
 
@@ -217,8 +207,7 @@ def run_worker(root: Path, assignment: str, student: str, scratch: Path,
     prepare_workspace(root, assignment, student, scratch)
     args = ["autograde", assignment, "--student", student, "--create", "--force"]
     if uid is not None:
-        args += [f"--SandboxedKernelManager.sandbox_uid={uid}",
-                 f"--SandboxedKernelManager.sandbox_gid={uid}"]
+        args += [f"--Sandbox.sandbox_uid={uid}", f"--Sandbox.sandbox_gid={uid}"]
     if allow_unsandboxed:
         from autograder.sandbox import bwrap_usable
 
@@ -339,9 +328,7 @@ def add_flags(root: Path, assignment: str, student: str, flags: list[str]) -> No
     """Append flags to a submission's tamper report (creating it if needed)."""
     if not flags:
         return
-    from autograder.tamper import report_path
-
-    path = report_path(root, assignment, student)
+    path = CourseLayout.at(root).report(assignment, student)
     data = json.loads(path.read_text()) if path.exists() else {"student": student, "flags": []}
     data["flags"] = [*data.get("flags", []), *flags]
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -352,20 +339,21 @@ def commit_result(root: Path, scratch: Path, assignment: str, student: str, log:
                   print_fingerprint: str) -> None:
     """Record a finished worker's results in the course (the single writer's job)."""
     root = Path(root)
-    graded = Path(scratch) / "autograded" / student / assignment
+    graded = CourseLayout.at(scratch).autograded_dir(assignment, student)
     changes = tidy_graded_folder(graded, released_notebooks(root, assignment))
-    autograded = root / "autograded" / student / assignment
+    autograded = CourseLayout.at(root).autograded_dir(assignment, student)
     autograded.parent.mkdir(parents=True, exist_ok=True)
     _replace_tree(graded, autograded)
-    report = Path(".grading") / "reports" / assignment / f"{student}.json"
-    if (Path(scratch) / report).exists():
-        (root / report).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(Path(scratch) / report, root / report)
+    report = CourseLayout.at(scratch).report(assignment, student)
+    if report.exists():
+        kept = CourseLayout.at(root).report(assignment, student)
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(report, kept)
     add_flags(root, assignment, student,
               [f"symbolic link in the submission, not graded: {link}"
                for link in submitted_links(root, assignment, student)] + changes)
-    merge_grades(Path(scratch) / "gradebook.db", root / "gradebook.db", assignment, student)
-    marker = marker_path(root, assignment, student)
+    merge_grades(CourseLayout.at(scratch).gradebook, CourseLayout.at(root).gradebook, assignment, student)
+    marker = CourseLayout.at(root).done_marker(assignment, student)
     marker.parent.mkdir(parents=True, exist_ok=True)
     marker.write_text(json.dumps({"student": student, "assignment": assignment,
                                   "fingerprint": print_fingerprint, "graded_at": time.time()}))
@@ -373,7 +361,7 @@ def commit_result(root: Path, scratch: Path, assignment: str, student: str, log:
 
 def write_log(root: Path, assignment: str, student: str, log: str) -> None:
     """Keep the worker's nbgrader log for the instructor."""
-    path = log_path(root, assignment, student)
+    path = CourseLayout.at(root).log(assignment, student)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(log)
 
@@ -413,7 +401,7 @@ def grade_batch(root: Path, assignment: str, students: list[str] | None = None, 
     from tqdm import tqdm
 
     root = Path(root).resolve()
-    if not (root / "gradebook.db").exists():
+    if not (CourseLayout.at(root).gradebook).exists():
         grading.generate_assignment(root, assignment)
     students = students or grading.submitted_students(root, assignment)
     outcomes: dict[str, Outcome] = {}
@@ -423,14 +411,14 @@ def grade_batch(root: Path, assignment: str, students: list[str] | None = None, 
         if not submission_dir(root, assignment, student).is_dir():
             outcomes[student] = Outcome(student, "failed", f"no submission folder "
                                         f"submitted/{student}/{assignment}")
-            record_zero(root / "gradebook.db", assignment, student)
+            record_zero(CourseLayout.at(root).gradebook, assignment, student)
         elif not force and is_graded(root, assignment, student):
             outcomes[student] = Outcome(student, "skipped", "already graded")
         else:
             fatal, notes[student] = preflight(root, assignment, student)
             if fatal:
                 outcomes[student] = Outcome(student, "failed", fatal)
-                record_zero(root / "gradebook.db", assignment, student)
+                record_zero(CourseLayout.at(root).gradebook, assignment, student)
             else:
                 todo.append(student)
     if todo:
@@ -467,7 +455,7 @@ def grade_batch(root: Path, assignment: str, students: list[str] | None = None, 
                     commit_result(root, scratch, assignment, student, log, stamp)
                     outcomes[student] = Outcome(student, "graded", "; ".join(notes[student]), seconds)
                 else:
-                    record_zero(root / "gradebook.db", assignment, student)
+                    record_zero(CourseLayout.at(root).gradebook, assignment, student)
                     outcomes[student] = Outcome(student, "failed", failure_message(code, log), seconds)
             except Exception as exc:  # noqa: BLE001 - record and go on
                 outcomes[student] = Outcome(student, "failed",

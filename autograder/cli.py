@@ -17,7 +17,8 @@ import sys
 from pathlib import Path
 
 from autograder import batch, grading
-from autograder.references import build_reference, reference_path
+from autograder.layout import CourseLayout
+from autograder.references import build_reference
 
 
 def assignments(root: Path) -> list[str]:
@@ -76,8 +77,9 @@ def _cmd_release(args) -> int:
 
 def _cmd_references(args) -> int:
     for assignment in args.assignments or assignments(args.root):
-        for nb in sorted((args.root / "source" / assignment).glob("*.ipynb")):
-            out = reference_path(args.root / ".grading" / "references", assignment, nb.stem)
+        layout = CourseLayout.at(args.root)
+        for nb in sorted(layout.source_dir(assignment).glob("*.ipynb")):
+            out = layout.reference(assignment, nb.stem)
             data = build_reference(nb, out)
             print(f"{assignment}/{nb.name}: {len(data['cells'])} probed cell(s) -> {out}")
     return 0

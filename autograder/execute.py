@@ -56,6 +56,8 @@ from nbformat.v4 import new_markdown_cell
 from traitlets import Dict, Float, Integer, Unicode
 
 from autograder import provenance
+from autograder.cells import grade_id, is_test_cell
+from autograder.layout import CourseLayout
 from autograder.sandbox import SandboxedExecute
 from course.graded_data import TITLES
 
@@ -97,12 +99,6 @@ class _ExecutionStopped(Exception):
         self.evalue = evalue
 
 
-def _is_test_cell(cell: NotebookNode) -> bool:
-    """An autograder test cell: graded code that is not a solution."""
-    meta = cell.get("metadata", {}).get("nbgrader", {})
-    return cell.get("cell_type") == "code" and bool(meta.get("grade")) and not meta.get("solution")
-
-
 def _error(ename: str, evalue: str) -> NotebookNode:
     """An nbformat ``error`` output (traceback in nbgrader's red ``ename:`` style)."""
     return NotebookNode(output_type="error", ename=ename, evalue=evalue,
@@ -111,9 +107,9 @@ def _error(ename: str, evalue: str) -> NotebookNode:
 
 def describe_cell(cell: NotebookNode, index: int) -> str:
     """``cell 7 (grade id test_x)`` or ``cell 3 (`while True:`)``: how a student finds it."""
-    grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-    if grade_id:
-        return f"cell {index + 1} (grade id {grade_id})"
+    gid = grade_id(cell)
+    if gid:
+        return f"cell {index + 1} (grade id {gid})"
     first = next((line.strip() for line in cell.get("source", "").splitlines() if line.strip()), "")
     if len(first) > 60:
         first = first[:57] + "..."
@@ -175,7 +171,7 @@ class RobustExecute(SandboxedExecute):
 
     def cell_limit(self, cell: NotebookNode) -> tuple[int | None, str]:
         """``(seconds or None, what the limit is)`` for ``cell`` under the current assignment."""
-        if _is_test_cell(cell):
+        if is_test_cell(cell):
             return self.test_timeout, "the time limit of autograder test cells"
         seconds = None
         for key in (self._assignment, "default"):
@@ -238,8 +234,6 @@ class RobustExecute(SandboxedExecute):
         Returns ``(workdir, holding folder, held notebooks)`` to restore after the
         run, or ``None`` when this is not an nbgrader autograde run.
         """
-        from nbgrader.coursedir import CourseDirectory
-
         from autograder import heldout
 
         info = resources.get("nbgrader", {})
@@ -247,10 +241,9 @@ class RobustExecute(SandboxedExecute):
         self._withheld, self._graded_dir, self._budget, self._guard = [], "", None, None
         if not (workdir and info.get("student") and info.get("assignment")):
             return None
-        coursedir = CourseDirectory(config=self.config)
-        source_dir = Path(coursedir.format_path(coursedir.source_directory, ".", info["assignment"]))
-        release = Path(coursedir.format_path(coursedir.release_directory, ".", info["assignment"]),
-                       f"{info.get('notebook')}.ipynb")
+        layout = CourseLayout.from_config(self.config)
+        source_dir = layout.source_dir(info["assignment"])
+        release = layout.release_notebook(info["assignment"], info.get("notebook"))
         released = set()
         if release.is_file():
             import nbformat
@@ -309,7 +302,7 @@ class RobustExecute(SandboxedExecute):
             self._unsandboxed = True
         where = describe_cell(cell, index)
         refused = (self._budget.refuse(cell.source, where) if self._budget is not None and
-                   cell.get("cell_type") == "code" and not _is_test_cell(cell) else None)
+                   cell.get("cell_type") == "code" and not is_test_cell(cell) else None)
         if refused:
             self.log.warning("not running %s: %s", where, refused)
             sentence = refused[0].upper() + refused[1:] + "."
@@ -318,13 +311,13 @@ class RobustExecute(SandboxedExecute):
             self._findings.flags.append(f"oversized cell: {refused}")
             self._findings.notices.append(sentence)
             return cell, resources
-        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        gid = grade_id(cell)
         try:
             if self._guard is not None:
-                self._guard.before(grade_id, where)
+                self._guard.before(gid, where)
             cell, resources = super().preprocess_cell(cell, resources, index)
             if self._guard is not None:
-                self._guard.after(grade_id)
+                self._guard.after(gid)
             return cell, resources
         except _ExecutionStopped as stop:
             cell.setdefault("outputs", []).append(_error(TIMEOUT_ENAME, stop.evalue))
@@ -384,7 +377,7 @@ class RobustExecute(SandboxedExecute):
     _stop_kernel = run_sync(_async_stop_kernel)
 
     def _memory_limit(self) -> str:
-        limit = getattr(self.km, "memory_limit_mb", 0) if getattr(self.km, "sandboxed", False) else 0
+        limit = getattr(self.km, "memory_limit_mib", 0) if getattr(self.km, "sandboxed", False) else 0
         return f" of {limit} MiB" if limit else ""
 
     def _mark_not_run(self, cell: NotebookNode) -> None:
@@ -400,7 +393,7 @@ def grading_profile() -> str:
 
     ``CNN_COURSE_PROFILE`` when set; otherwise ``"gpu"`` when an NVIDIA GPU is
     present (``/dev/nvidiactl``; bind it into the sandbox with
-    ``SandboxedKernelManager.device_paths``), else ``"cpu"``.
+    ``c.Sandbox.device_paths``), else ``"cpu"``.
     """
     from course.env import get_profile
 

@@ -71,7 +71,9 @@ def cell_scores(course_root: Path, assignment: str) -> dict[str, dict[str, tuple
     """``{student: {grade_id: (score, max_score)}}`` from the course gradebook."""
     from nbgrader.api import Gradebook
 
-    url = f"sqlite:///{Path(course_root) / 'gradebook.db'}"
+    from autograder.layout import CourseLayout
+
+    url = f"sqlite:///{CourseLayout.at(course_root).gradebook}"
     out: dict[str, dict[str, tuple[float, float]]] = {}
     with Gradebook(url) as gb:
         for sub in gb.assignment_submissions(assignment):

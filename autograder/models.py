@@ -56,14 +56,17 @@ def check_model_file(path: Path, root: Path, max_bytes: int = MAX_MODEL_BYTES) -
 
 
 def evaluate_model_file(path: Path, task: str, sandbox: bool = True, timeout: int = 900,
-                        uid: int | None = None) -> dict:
+                        config=None) -> dict:
     """Run :mod:`autograder.evaluate_model` on ``path`` in a separate, sandboxed process.
 
     The file is first copied into a private folder that is bound read-only
     into a bubblewrap sandbox (no network, unprivileged, private ``/tmp``),
     so the evaluation never sees the submission folder, the course or the
-    network.  ``sandbox=False`` runs the evaluation as a plain subprocess
-    (for machines without bubblewrap; the caller must warn).
+    network.  The sandbox is built from the ``c.Sandbox.*`` settings of the
+    traitlets ``config`` (limits, uid, devices), like the grading kernels;
+    ``timeout`` seconds bound its wall-clock and CPU time.  ``sandbox=False``
+    runs the evaluation as a plain subprocess (for machines without
+    bubblewrap; the caller must warn).
     """
     import shutil
     import tempfile
@@ -81,7 +84,7 @@ def evaluate_model_file(path: Path, task: str, sandbox: bool = True, timeout: in
         if sandbox:
             try:
                 cmd = sandbox_command([*cmd, "/input/model.keras", task], readonly={private: "/input"},
-                                      cpu_time_s=timeout, env=env, uid=uid)
+                                      config=config, env=env, cpu_time_s=timeout)
             except RuntimeError as exc:
                 return {"ok": False, "error": f"the model could not be evaluated safely: {exc}"}
         else:
@@ -103,12 +106,16 @@ def evaluate_model_file(path: Path, task: str, sandbox: bool = True, timeout: in
 
 def model_credit(path: str, task: str, profile: str, root: Path, sandbox: bool = True,
                  min_conv_layers: int = 1, max_params: int = MAX_PARAMS,
-                 uid: int | None = None) -> ModelVerdict:
-    """Check, evaluate and grade the model file ``path`` of one submission."""
+                 config=None) -> ModelVerdict:
+    """Check, evaluate and grade the model file ``path`` of one submission.
+
+    ``config``: the grader's traitlets configuration (its ``c.Sandbox.*`` settings
+    build the evaluation sandbox).
+    """
     problem = check_model_file(Path(path), root)
     if problem:
         return ModelVerdict(0.0, problem)
-    result = evaluate_model_file(Path(root, path), task, sandbox=sandbox, uid=uid)
+    result = evaluate_model_file(Path(root, path), task, sandbox=sandbox, config=config)
     if not result.get("ok"):
         return ModelVerdict(0.0, result.get("error", "the model could not be evaluated"))
     if result["conv_layers"] < min_conv_layers:

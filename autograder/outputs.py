@@ -73,13 +73,11 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import nbformat
 from nbconvert.exporters.exporter import ResourcesDict
 from nbformat import NotebookNode, from_dict
-from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import (
     ClearHiddenTests,
     ClearMarkScheme,
@@ -87,6 +85,9 @@ from nbgrader.preprocessors import (
     NbGraderPreprocessor,
 )
 from traitlets import Integer
+
+from autograder.cells import grade_id, is_test_cell
+from autograder.layout import CourseLayout
 
 __all__ = ["HIDDEN_NOTE", "DisableRegionMarkers", "HiddenCode", "Limits", "OutputSanitizer",
            "SanitizeOutputs", "disable_markers", "normalize"]
@@ -408,18 +409,10 @@ class OutputSanitizer:
         return True
 
 
-def _is_test_cell(cell: NotebookNode) -> bool:
-    """An autograder test cell by its metadata: graded code that is not a solution."""
-    meta = cell.get("metadata", {}).get("nbgrader", {})
-    return cell.get("cell_type") == "code" and bool(meta.get("grade")) and not meta.get("solution")
-
-
 def source_notebook(config, resources: ResourcesDict) -> NotebookNode:
     """The assignment's trusted ``source/`` notebook, found as ``ScoreProbes`` finds it."""
     info = resources["nbgrader"]
-    coursedir = CourseDirectory(config=config)
-    path = Path(coursedir.format_path(coursedir.source_directory, ".",
-                                      info["assignment"])) / f"{info['notebook']}.ipynb"
+    path = CourseLayout.from_config(config).source_notebook(info["assignment"], info["notebook"])
     if not path.is_file():
         raise FileNotFoundError(f"no source notebook at {path}: cannot tell hidden test code "
                                 "from student output")
@@ -475,7 +468,7 @@ class SanitizeOutputs(NbGraderPreprocessor):
         """Replace one code cell's outputs by their sanitized version."""
         if cell.get("cell_type") == "code" and cell.get("outputs"):
             cell.outputs = [from_dict(o) for o in self._sanitizer.cell(cell.outputs,
-                                                                       _is_test_cell(cell))]
+                                                                       is_test_cell(cell))]
         return cell, resources
 
 
@@ -508,8 +501,7 @@ class DisableRegionMarkers(NbGraderPreprocessor):
     def preprocess(self, nb: NotebookNode, resources: ResourcesDict):
         """Learn the assignment's test cells and the configured markers, then rewrite cells."""
         source = source_notebook(self.config, resources)
-        self._tests = {c.metadata["nbgrader"].get("grade_id") for c in source.cells
-                       if _is_test_cell(c)}
+        self._tests = {grade_id(c) for c in source.cells if is_test_cell(c)}
         hiding, solutions = ClearHiddenTests(config=self.config), ClearSolutions(config=self.config)
         scheme = ClearMarkScheme(config=self.config)
         self._markers = [hiding.begin_test_delimeter, hiding.end_test_delimeter,
@@ -519,8 +511,7 @@ class DisableRegionMarkers(NbGraderPreprocessor):
 
     def preprocess_cell(self, cell: NotebookNode, resources: ResourcesDict, cell_index: int):
         """Rewrite the markers of any cell but the assignment's own test cells."""
-        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-        if _is_test_cell(cell) and grade_id in self._tests:
+        if is_test_cell(cell) and grade_id(cell) in self._tests:
             return cell, resources
         new = disable_markers(cell.get("source", ""), self._markers)
         if new != cell.get("source", ""):

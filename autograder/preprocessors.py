@@ -19,12 +19,13 @@ from pathlib import Path
 
 from nbconvert.exporters.exporter import ResourcesDict
 from nbformat import NotebookNode, from_dict
-from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import NbGraderPreprocessor, OverwriteCells
 from traitlets import Bool, Integer, Unicode
 
+from autograder.cells import grade_id, is_test_cell, nbgrader_meta
 from autograder.execute import STOPPED_ENAMES
-from autograder.references import load_reference, reference_path
+from autograder.layout import CourseLayout
+from autograder.references import load_reference
 from autograder.scoring import score_cell, verdict_outputs
 
 RESTORED_ENAME = "DeletedTestCell"
@@ -34,10 +35,6 @@ RESTORED_ENAME = "DeletedTestCell"
 class ScoreProbes(NbGraderPreprocessor):
     """Score autograder-test cells from their probe records, not their asserts."""
 
-    reference_dir = Unicode(
-        ".grading/references",
-        help="Folder of reference probe records, relative to the course root.",
-    ).tag(config=True)
     build_missing = Bool(
         True, help="Build (or rebuild) a missing or stale reference from source/."
     ).tag(config=True)
@@ -60,11 +57,9 @@ class ScoreProbes(NbGraderPreprocessor):
     def preprocess(self, nb: NotebookNode, resources: ResourcesDict):
         """Load the reference of this notebook, then score cell by cell."""
         info = resources["nbgrader"]
-        coursedir = CourseDirectory(config=self.config)
-        root = Path(coursedir.root)
-        source = Path(coursedir.format_path(coursedir.source_directory, ".",
-                                            info["assignment"])) / f"{info['notebook']}.ipynb"
-        ref_file = reference_path(root / self.reference_dir, info["assignment"], info["notebook"])
+        layout = CourseLayout.from_config(self.config)
+        source = layout.source_notebook(info["assignment"], info["notebook"])
+        ref_file = layout.reference(info["assignment"], info["notebook"])
         self._workdir = Path(resources.get("metadata", {}).get("path") or ".")
         self._findings = resources.get("cnn_course", {}).get("findings")
         self._missing_note = OverwriteCells(config=self.config).missing_cell_notification
@@ -74,8 +69,8 @@ class ScoreProbes(NbGraderPreprocessor):
 
     def preprocess_cell(self, cell: NotebookNode, resources: ResourcesDict, cell_index: int):
         """Replace one test cell's outputs by the trusted verdict."""
-        meta = cell.metadata.get("nbgrader", {})
-        if not (cell.cell_type == "code" and meta.get("grade") and not meta.get("solution")):
+        meta = nbgrader_meta(cell)
+        if not is_test_cell(cell):
             return cell, resources
         if self._restored(cell):
             self.log.info("%s: restored by nbgrader after deletion -> 0", meta.get("grade_id"))
@@ -105,8 +100,7 @@ class ScoreProbes(NbGraderPreprocessor):
 
     def _restored(self, cell: NotebookNode) -> bool:
         """Whether nbgrader put this cell back because the submission lacked it."""
-        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", "")
-        note = self._missing_note.format(cell_id=grade_id).strip().splitlines()
+        note = self._missing_note.format(cell_id=grade_id(cell) or "").strip().splitlines()
         return bool(note) and cell.source.startswith("# " + note[0])
 
     def _score_model(self, want: dict) -> tuple[float, str]:
@@ -120,12 +114,9 @@ class ScoreProbes(NbGraderPreprocessor):
             self.log.info("model %s: %s", want["path"], problem)
             return 0.0, problem
         profile = self.profile or _detect_profile()
-        # The evaluation sandbox runs as the same host uid as this notebook's kernel.
-        from autograder.sandbox import default_sandbox_uid
-
-        uid = int(self.config.SandboxedKernelManager.get("sandbox_uid", default_sandbox_uid()))
+        # The evaluation sandbox has the kernel's settings (c.Sandbox.*: limits, uid, devices).
         verdict = model_credit(want["path"], want["task"], profile, self._workdir,
-                               sandbox=self.sandbox_models, uid=uid)
+                               sandbox=self.sandbox_models, config=self.config)
         self.log.info("model %s: %s", want["path"], verdict.message)
         return verdict.share, verdict.message
 

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import nbformat
 
+from autograder.cells import grade_id, is_test_cell
 from autograder.scoring import probe_payloads
 
 FORMAT_VERSION = 1
@@ -35,20 +36,14 @@ def sha256_file(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def reference_path(reference_dir: Path, assignment: str, notebook: str) -> Path:
-    """Where the reference JSON of ``assignment/notebook.ipynb`` is stored."""
-    return Path(reference_dir) / assignment / f"{notebook}.json"
-
-
 def grade_cell_payloads(nb) -> dict[str, list[dict]]:
     """Probe payloads of every autograder-test cell, keyed by ``grade_id``."""
     cells = {}
     for cell in nb.cells:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        if cell.cell_type == "code" and meta.get("grade") and not meta.get("solution"):
+        if is_test_cell(cell):
             payloads = probe_payloads(cell.get("outputs", []))
             if payloads:
-                cells[meta["grade_id"]] = payloads
+                cells[grade_id(cell)] = payloads
     return cells
 
 
@@ -102,11 +97,11 @@ def build_reference(source_notebook: Path, out_path: Path, timeout: int = 1800) 
     """Execute ``source_notebook`` and write its probe payloads to ``out_path``."""
     nb = execute_notebook(source_notebook, timeout=timeout)
     cells = grade_cell_payloads(nb)
-    for grade_id, payloads in cells.items():
+    for gid, payloads in cells.items():
         for payload in payloads:
             bad = [r for r in payload["records"] if "error" in r]
             if bad:
-                raise ReferenceError(f"reference solution of {grade_id} ({payload['name']}) "
+                raise ReferenceError(f"reference solution of {gid} ({payload['name']}) "
                                      f"raised on a hidden case: {bad[0]['error']}")
     data = {"format": FORMAT_VERSION, "source": str(source_notebook),
             "source_sha256": sha256_file(source_notebook), "cells": cells}

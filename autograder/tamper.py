@@ -34,11 +34,11 @@ import nbformat
 from nbconvert.exporters.exporter import ResourcesDict
 from nbformat import NotebookNode
 from nbgrader.api import Gradebook
-from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import NbGraderPreprocessor
-from traitlets import Unicode
 
+from autograder.cells import grade_id, is_locked_cell, is_solution_cell, nbgrader_meta
 from autograder.dataflow import flag_test_data
+from autograder.layout import CourseLayout
 
 PATTERNS: list[tuple[str, str]] = [
     ("IPython input transformer",
@@ -102,14 +102,13 @@ def student_code(submitted: NotebookNode, released: NotebookNode | None) -> list
     """
     locked = {}
     if released is not None:
-        locked = {c.metadata["nbgrader"].get("grade_id"): c.source.strip() for c in released.cells
-                  if c.get("metadata", {}).get("nbgrader", {}).get("locked")}
+        locked = {grade_id(c): c.source.strip() for c in released.cells if is_locked_cell(c)}
 
     def instructors(cell) -> bool:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
         if released is None:
-            return bool(meta.get("locked"))
-        return meta.get("grade_id") in locked and cell.source.strip() == locked[meta["grade_id"]]
+            return is_locked_cell(cell)
+        gid = grade_id(cell)
+        return gid in locked and cell.source.strip() == locked[gid]
 
     return [(i + 1, c.source) for i, c in enumerate(submitted.cells)
             if c.cell_type == "code" and not instructors(c)]
@@ -119,14 +118,14 @@ def locked_cell_flags(submitted: NotebookNode, released: NotebookNode) -> list[s
     """Deleted, edited or duplicated grade cells and changed grade metadata, against the release."""
     by_id, copies = {}, Counter()
     for cell in submitted.cells:
-        gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        gid = grade_id(cell)
         if gid:
             by_id[gid] = cell
             copies[gid] += 1
     flags = [f"cell {gid} appears {n} times: one copy is graded, the others run as ordinary cells"
              for gid, n in copies.items() if n > 1]
     for ref in released.cells:
-        ref_meta = ref.get("metadata", {}).get("nbgrader", {})
+        ref_meta = nbgrader_meta(ref)
         gid = ref_meta.get("grade_id")
         if not gid:
             continue
@@ -135,7 +134,7 @@ def locked_cell_flags(submitted: NotebookNode, released: NotebookNode) -> list[s
             if ref_meta.get("locked") or ref_meta.get("grade"):
                 flags.append(f"cell {gid} was deleted")
             continue
-        meta = cell.get("metadata", {}).get("nbgrader", {})
+        meta = nbgrader_meta(cell)
         if ref_meta.get("locked") and cell.source.strip() != ref.source.strip():
             flags.append(f"locked cell {gid} was edited")
         for key in ("points", "grade", "solution", "locked", "task"):
@@ -147,37 +146,27 @@ def locked_cell_flags(submitted: NotebookNode, released: NotebookNode) -> list[s
     return flags
 
 
-def report_path(course_root: Path, assignment: str, student: str) -> Path:
-    """Where the tamper report of one submission is stored."""
-    return Path(course_root) / ".grading" / "reports" / assignment / f"{student}.json"
-
-
 def read_flags(course_root: Path, assignment: str, student: str) -> list[str]:
     """Flags of one submission ([] when none were reported)."""
-    path = report_path(course_root, assignment, student)
+    path = CourseLayout.at(course_root).report(assignment, student)
     return json.loads(path.read_text())["flags"] if path.exists() else []
 
 
 class ReportTampering(NbGraderPreprocessor):
     """Write each submission's tamper flags to a report and a formgrader comment."""
 
-    reports = Unicode(".grading/reports", help="Report folder, relative to the course root.").tag(
-        config=True)
-
     def preprocess(self, nb: NotebookNode, resources: ResourcesDict):
         """Scan the *submitted* notebook (before nbgrader restored anything)."""
         info = resources["nbgrader"]
-        coursedir = CourseDirectory(config=self.config)
+        layout = CourseLayout.from_config(self.config)
         student, assignment, notebook = info["student"], info["assignment"], info["notebook"]
-        submitted = Path(coursedir.format_path(coursedir.submitted_directory, student,
-                                               assignment)) / f"{notebook}.ipynb"
+        submitted = layout.submitted_notebook(assignment, student, notebook)
         try:
             original = nbformat.read(submitted, as_version=4)
         except Exception as exc:  # noqa: BLE001 - any unreadable notebook is itself a flag
             flags = [f"submitted notebook unreadable: {exc}"]
         else:
-            release = Path(coursedir.format_path(coursedir.release_directory, ".",
-                                                 assignment)) / f"{notebook}.ipynb"
+            release = layout.release_notebook(assignment, notebook)
             released = nbformat.read(release, as_version=4) if release.exists() else None
             code = student_code(original, released)
             flags = scan_code(code) + flag_test_data(code)
@@ -187,9 +176,9 @@ class ReportTampering(NbGraderPreprocessor):
                 flags.append(f"no release copy at {release} to compare locked cells with")
             found = resources.get("cnn_course", {}).get("findings")
             flags += list(getattr(found, "flags", []))
-            with Gradebook(coursedir.db_url) as gb:
+            with Gradebook(layout.coursedir.db_url) as gb:
                 self._comment(gb, nb, notebook, assignment, student, flags)
-        path = report_path(coursedir.root, assignment, student)
+        path = layout.report(assignment, student)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps({"student": student, "notebook": notebook, "flags": flags},
                                    indent=1))
@@ -203,9 +192,8 @@ class ReportTampering(NbGraderPreprocessor):
         if not flags:
             return
         for cell in nb.cells:
-            meta = cell.get("metadata", {}).get("nbgrader", {})
-            if meta.get("solution"):
-                comment = gb.find_comment(meta["grade_id"], notebook, assignment, student)
+            if is_solution_cell(cell):
+                comment = gb.find_comment(grade_id(cell), notebook, assignment, student)
                 note = "Review flags (automatic): " + "; ".join(flags)
                 comment.auto_comment = (f"{comment.auto_comment}\n{note}" if comment.auto_comment
                                         else note)

@@ -32,7 +32,8 @@ import time
 from pathlib import Path
 
 from autograder import batch, grading
-from autograder.references import build_reference, reference_path
+from autograder.layout import CourseLayout
+from autograder.references import build_reference
 from tests.notebooks.submissions import make_course, make_submission
 
 RESULTS = Path(__file__).parent / "results"
@@ -65,7 +66,7 @@ def main() -> None:
         courses = {m: make_course(Path(tmp) / m, [a], bare=m == "bare") for m in MODES}
         for m in MODES[1:]:
             build_reference(courses[m] / "source" / a / f"{a}.ipynb",
-                            reference_path(courses[m] / ".grading/references", a, a))
+                            CourseLayout.at(courses[m]).reference(a, a))
         for r in range(args.rounds):
             students = [f"r{r}_student{i:02d}" for i in range(n)]
             for m in MODES[r % len(MODES):] + MODES[:r % len(MODES)]:

@@ -82,11 +82,11 @@ c.Execute.timeout = 60
 c.RobustExecute.cell_timeouts = {{"default": {{"cpu": 60, "gpu": 60}}}}
 c.RobustExecute.test_timeout = 60
 c.RobustExecute.profile = "cpu"
-c.SandboxedKernelManager.cpu_time_s = 240  # backstop if the per-cell limits are missing
-c.SandboxedKernelManager.max_file_size_mb = 64
-c.SandboxedKernelManager.max_workdir_mb = 8
-c.SandboxedKernelManager.sandbox_uid = {SANDBOX_UID}
-c.SandboxedKernelManager.sandbox_gid = {SANDBOX_UID}
+c.Sandbox.cpu_time_s = 240  # backstop if the per-cell limits are missing
+c.Sandbox.max_file_size_mib = 64
+c.Sandbox.max_workdir_mib = 8
+c.Sandbox.sandbox_uid = {SANDBOX_UID}
+c.Sandbox.sandbox_gid = {SANDBOX_UID}
 """
 
 VICTIM_FILES = [f"submitted/{corpus.VICTIM}/{A}/{A}.ipynb", f"source/{A}/{A}.ipynb", "nbgrader_config.py"]

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from autograder import batch, cli, grading
+from autograder.layout import CourseLayout
 from tests.notebooks.submissions import ROOT, make_submission, solved_sources
 
 pytestmark = pytest.mark.slow
@@ -72,11 +73,11 @@ def test_killed_worker_then_rerun_grades_every_submission_exactly_once(course_fa
     assert _totals(course)["alice"] == FULL and _totals(course)["bob"] == 0.0
 
     # Rerun: only "slow" is graded; alice and bob are not touched again.
-    markers = {s: batch.marker_path(course, A, s).stat().st_mtime_ns for s in ("alice", "bob")}
+    markers = {s: CourseLayout.at(course).done_marker(A, s).stat().st_mtime_ns for s in ("alice", "bob")}
     outcomes = batch.grade_batch(course, A, jobs=2, progress=False)
     assert {s: o.status for s, o in outcomes.items()} == {
         "alice": "skipped", "bob": "skipped", "slow": "graded"}
-    assert {s: batch.marker_path(course, A, s).stat().st_mtime_ns for s in markers} == markers
+    assert {s: CourseLayout.at(course).done_marker(A, s).stat().st_mtime_ns for s in markers} == markers
     assert _totals(course) == {"alice": FULL, "bob": 0.0, "slow": FULL}
 
     from nbgrader.api import Gradebook

@@ -347,7 +347,7 @@ def test_unsandboxed_grading_warns_in_the_feedback(tmp_path, monkeypatch):
     """Grading outside the sandbox (here: switched off) puts a warning first in the feedback."""
     from autograder.execute import UNSANDBOXED_WARNING
 
-    course = _make_course(tmp_path, "c.SandboxedKernelManager.enabled = False\n")
+    course = _make_course(tmp_path, "c.Sandbox.enabled = False\n")
     monkeypatch.setenv("CNN_COURSE_PROFILE", "cpu")
     grading.generate_assignment(course, A)
     _submit(course, "alice", (None, None))

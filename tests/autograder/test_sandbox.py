@@ -372,7 +372,7 @@ except MemoryError:
     outcome = "MemoryError"
 print(json.dumps(outcome))
 """
-    results, _ = run_cells([code, "print('[\"still alive\"]')"], workdir, memory_limit_mb=2048)
+    results, _ = run_cells([code, "print('[\"still alive\"]')"], workdir, memory_limit_mib=2048)
     assert results == ["MemoryError", ["still alive"]]
 
 
@@ -387,7 +387,7 @@ except OSError as exc:
     outcome = exc.strerror
 print(json.dumps(outcome))
 """
-    (result,), _ = run_cells([code], workdir, max_file_size_mb=1)
+    (result,), _ = run_cells([code], workdir, max_file_size_mib=1)
     assert result == "File too large"
     assert (workdir / "big.bin").stat().st_size <= 1024 * 1024
 
@@ -544,7 +544,7 @@ def test_disk_limit_stops_the_sandbox_and_prunes_the_folder(workdir):
     fill = ("import time\nfor i in range(50):\n"
             "    open(f'fill_{i}.bin', 'wb').write(b'x' * (3 << 20))\n    time.sleep(0.05)\n")
     nb = new_notebook(cells=[new_code_cell(fill)])
-    km = AsyncSandboxedKernelManager(max_workdir_mb=4, max_file_size_mb=3, workdir_poll_s=0.1)
+    km = AsyncSandboxedKernelManager(max_workdir_mib=4, max_file_size_mib=3, workdir_poll_s=0.1)
     client = NotebookClient(nb, km=km, timeout=60, allow_errors=True,
                             resources={"metadata": {"path": str(workdir)}})
     try:
@@ -556,3 +556,64 @@ def test_disk_limit_stops_the_sandbox_and_prunes_the_folder(workdir):
     assert (workdir / "mine.txt").read_text() == "submitted with the notebook"
     assert folder_bytes(workdir) <= 4 * MIB
     assert len(list(workdir.glob("fill_*.bin"))) <= 1
+
+
+# --- one specification, one command builder ---------------------------------------------
+
+
+def test_one_shot_sandboxes_take_their_settings_from_the_sandbox_config():
+    """Model evaluation gets ``c.Sandbox.*`` (limits, tmpfs, uid), the kernels' settings."""
+    from traitlets.config import Config
+
+    from autograder.sandbox import sandbox_command
+
+    config = Config({"Sandbox": {"memory_limit_mib": 3000, "max_file_size_mib": 7,
+                                 "tmpfs_size_mib": 64, "sandbox_uid": 64999, "sandbox_gid": 64999}})
+    cmd = sandbox_command(["true"], config=config, cpu_time_s=33)
+    assert f"--as={3000 * MIB}" in cmd and f"--fsize={7 * MIB}" in cmd and "--cpu=33" in cmd
+    assert "--size" not in cmd or cmd[cmd.index("--size") + 1] == str(64 * MIB)
+    if AS_ROOT:
+        assert "--reuid=64999" in cmd
+
+
+def test_only_the_command_module_builds_bubblewrap_commands():
+    """Every sandbox goes through ``autograder.sandbox.command.bwrap_command``."""
+    import re
+
+    option = re.compile(r"""["']--(die-with-parent|clearenv|unshare-pid|tmpfs)["']""")
+    builders = [p.relative_to(ROOT).as_posix() for p in (ROOT / "autograder").rglob("*.py")
+                if option.search(p.read_text())]
+    assert builders == ["autograder/sandbox/command.py"]
+
+
+def test_sandboxes_import_the_packages_the_grader_imported(tmp_path):
+    """A grader importing ``course``/``autograder`` from another checkout (e.g. a course
+    directory that is a clone, on ``sys.path`` as the working directory) evaluates models
+    with that same code, not with the editable install's (it failed with "No module named
+    'autograder'": the finder's folders were not bound)."""
+    import subprocess
+    import sys
+
+    clone = tmp_path / "clone"
+    for package in ("course", "autograder"):
+        shutil.copytree(ROOT / package, clone / package,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    os.chmod(tmp_path, 0o755)
+    probe = "import autograder, course; print(autograder.__file__, course.__file__)"
+    script = ("import subprocess, sys\n"
+              "from autograder.sandbox import sandbox_command\n"
+              f"cmd = sandbox_command([sys.executable, '-c', {probe!r}])\n"
+              "out = subprocess.run(cmd, capture_output=True, text=True, timeout=120)\n"
+              "print(out.stdout.strip() or out.stderr.strip().splitlines()[-1])\n")
+    out = subprocess.run([sys.executable, "-c", script], cwd=clone, capture_output=True,
+                         text=True, timeout=180, check=True).stdout.strip()
+    assert out == f"{clone}/autograder/__init__.py {clone}/course/__init__.py"
+
+
+def test_kernels_import_course_from_where_the_grader_does(workdir):
+    """The kernel's PYTHONPATH names the folder the grader resolved ``course`` in."""
+    import course
+
+    code = "import course, json, os\nprint(json.dumps([course.__file__, os.environ.get('PYTHONPATH')]))"
+    (result,), _ = run_cells([code], workdir)
+    assert result == [course.__file__, str(Path(course.__file__).parents[1])]

@@ -55,11 +55,13 @@ from nbformat import NotebookNode
 from nbformat.v4 import new_markdown_cell
 from traitlets import Dict, Float, Integer, Unicode
 
-from autograder import provenance
+from autograder import compat, provenance
 from autograder.cells import grade_id, is_test_cell
 from autograder.layout import CourseLayout
 from autograder.sandbox import SandboxedExecute
 from course.graded_data import TITLES
+
+compat.require()  # the private library hooks overridden below exist
 
 __all__ = ["STOPPED_ENAMES", "UNSANDBOXED_WARNING", "RobustExecute"]
 

@@ -46,6 +46,10 @@ from nbformat import NotebookNode, from_dict
 from nbgrader.api import Gradebook
 from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor, OverwriteCells
 
+from autograder import compat
+
+compat.require()  # the private library hooks overridden below exist
+
 SCHEMA_VERSION = 3
 """nbgrader's cell metadata schema (0.9.6)."""
 

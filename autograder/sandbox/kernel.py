@@ -27,6 +27,7 @@ from jupyter_core.utils import run_sync
 from nbgrader.preprocessors import Execute
 from traitlets import List, Unicode
 
+from autograder import compat
 from autograder.sandbox.command import (
     HOST_PATH,
     MIB,
@@ -48,6 +49,8 @@ from autograder.sandbox.fs import (
 )
 from autograder.sandbox.settings import Sandbox
 from course.graded_data import GRADED_DATA_ENV
+
+compat.require()  # the private library hooks overridden below exist
 
 __all__ = ["GRADED_DATA_MOUNT", "AsyncSandboxedKernelManager", "SandboxedExecute", "SandboxedKernelManager"]
 

@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 # nbgrader processes, so 2 processes on 2 cores finish sooner than 1.
 TEST_WORKERS ?= 2
 
-.PHONY: setup lab test test-fast lint release clean
+.PHONY: setup lab test test-fast lint chapters release clean
 
 setup:
 	./scripts/setup.sh
@@ -25,6 +25,11 @@ test: setup lint
 
 test-fast: setup
 	$(PY) -m pytest -ra -m "not slow and not browser" $(PYTEST_ARGS)
+
+# chapters/*.py (the chapter sources) -> source/*.ipynb -> release/*.ipynb
+chapters: setup
+	$(PY) -m tools.chapters
+	$(VENV)/bin/cnn-course release
 
 release: setup
 	$(VENV)/bin/cnn-course release

@@ -15,7 +15,6 @@ from pathlib import Path
 import nbformat
 
 from autograder import grading
-from tools.nbauthor import cell_metadata
 
 ROOT = Path(__file__).resolve().parents[2]
 _MARKERS = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$\n?", re.MULTILINE)
@@ -23,6 +22,15 @@ _MARKERS = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$\n?", re.MULTILINE)
 
 def _grade_id(cell) -> str | None:
     return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+
+
+def cell_metadata(grade_id: str, *, grade: bool, solution: bool, locked: bool, points=None, task=False):
+    """nbgrader cell metadata (schema 3); ``points`` only when given."""
+    meta = {"grade": grade, "grade_id": grade_id, "locked": locked, "schema_version": 3,
+            "solution": solution, "task": task}
+    if points is not None:
+        meta["points"] = points
+    return {"nbgrader": meta}
 
 
 def grade_meta(grade_id: str, *, grade: bool = False, solution: bool = False,

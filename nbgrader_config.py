@@ -26,7 +26,8 @@ from nbgrader.preprocessors import (
 
 from autograder.execute import RobustExecute
 from autograder.gradecells import NormalizeGradeCells, OverwriteGradeCells
-from autograder.outputs import DisableRegionMarkers, SanitizeOutputs
+from autograder.markers import DisableRegionMarkers
+from autograder.outputs import SanitizeOutputs
 from autograder.preprocessors import ScoreProbes
 from autograder.tamper import ReportTampering
 
@@ -100,7 +101,7 @@ c.Sandbox.cpu_time_s = 3600
 c.Sandbox.max_processes = 256
 c.Sandbox.max_file_size_mib = 200
 # The notebook's folder as a whole (a watchdog stops the sandbox past it); cnn-course grade
-# also caps the graded copy at autograder.batch.MAX_GRADED_FOLDER_MB (200 MB).
+# also caps the graded copy at autograder.batch.writer.MAX_GRADED_FOLDER_MB (200 MB).
 c.Sandbox.max_workdir_mib = 200
 
 c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, CSSHTMLHeaderPreprocessor]

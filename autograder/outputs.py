@@ -54,43 +54,31 @@ A text filter cannot recognise hidden code that student code re-encodes
 the cell history (``In[``, ``_ih``, ``raw_cell``, ``linecache``), which such
 a leak starts with.
 
-:class:`DisableRegionMarkers` (same pipeline, after ``SanitizeOutputs``)
-rewrites nbgrader's region markers (``BEGIN/END HIDDEN TESTS``,
-``BEGIN/END SOLUTION``, ``BEGIN/END MARK SCHEME``, as configured) in every
-cell that is not one of the assignment's autograder test cells, i.e. in what
-the student wrote.  ``generate_feedback``'s ``ClearHiddenTests`` matches the
-marker text anywhere in a line; a student's unclosed ``### BEGIN HIDDEN
-TESTS`` made it raise, and no feedback was written for that student.
-``### BEGIN HIDDEN TESTS`` becomes ``### BEGIN_HIDDEN_TESTS [disabled by the
-grader]``.
+Hidden-code detection lives in :mod:`autograder.hidden`; nbgrader region markers
+written by students are made inert by :mod:`autograder.markers`.
 """
+
 
 from __future__ import annotations
 
-import html
 import json
 import re
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-import nbformat
 from nbconvert.exporters.exporter import ResourcesDict
 from nbformat import NotebookNode, from_dict
 from nbgrader.preprocessors import (
     ClearHiddenTests,
-    ClearMarkScheme,
-    ClearSolutions,
     NbGraderPreprocessor,
 )
 from traitlets import Integer
 
-from autograder.cells import grade_id, is_test_cell
-from autograder.layout import CourseLayout
+from autograder.cells import is_test_cell
+from autograder.hidden import HiddenCode, source_notebook
 
-__all__ = ["HIDDEN_NOTE", "DisableRegionMarkers", "HiddenCode", "Limits", "OutputSanitizer",
-           "SanitizeOutputs", "disable_markers", "normalize"]
+__all__ = ["HIDDEN_NOTE", "Limits", "OutputSanitizer", "SanitizeOutputs"]
 
 HIDDEN_NOTE = "[output removed by the grader: it contained hidden test code]"
 """What replaces an output (or a stream's text) that showed hidden test code."""
@@ -103,70 +91,7 @@ VERDICT_LINE = re.compile(
     r"Hidden checks: [\d.e+]+ of \d+ case\(s\) passed -> [\d.e+]+ of [\d.e+]+ point\(s\)\."
     r"|  - .+|  \.\.\. and \d+ more failing case\(s\)|  note: .+|Visible test failed: .+")
 
-_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-_]")
-_IGNORED = re.compile(r"[\s\\\u00ad\u034f\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff]+")
 _BINARY_MIMES = ("application/pdf", "application/octet-stream", "application/zip")
-
-
-def normalize(text: str) -> str:
-    """``text`` as hidden code is looked for in it.
-
-    HTML entities decoded, ANSI escape sequences and invisible characters
-    removed, Unicode compatibility forms folded (NFKC), then every whitespace
-    character and backslash dropped (so ``repr``/JSON escapes and re-indented
-    or re-spaced code still match) and ``'`` written ``"``.
-    """
-    if "&" in text:
-        text = html.unescape(text)
-    if "\x1b" in text:
-        text = _ANSI.sub("", text)
-    if not text.isascii():
-        text = unicodedata.normalize("NFKC", text)
-    return _IGNORED.sub("", text).replace("'", '"')
-
-
-@dataclass(frozen=True)
-class HiddenCode:
-    """The normalized hidden-test lines of one notebook (see :func:`normalize`)."""
-
-    patterns: tuple[str, ...] = ()
-
-    @classmethod
-    def from_source(cls, source: NotebookNode, begin: str = "BEGIN HIDDEN TESTS",
-                    end: str = "END HIDDEN TESTS", min_chars: int = 12) -> HiddenCode:
-        """Lines of the hidden regions of ``source`` worth looking for.
-
-        A line counts when its normalized form has at least ``min_chars``
-        characters and does not also occur outside the hidden regions (then it
-        is public).  The two marker texts themselves count too: an output that
-        shows them shows a hidden region.
-        """
-        inside: set[str] = set()
-        outside: set[str] = set()
-        for cell in source.cells:
-            in_region = False
-            for line in cell.get("source", "").splitlines():
-                if begin in line:
-                    in_region = True
-                elif end in line:
-                    in_region = False
-                else:
-                    (inside if in_region else outside).add(normalize(line))
-        if not inside:
-            return cls(())
-        found = {line for line in inside - outside if len(line) >= min_chars}
-        found |= {normalize(begin), normalize(end)}
-        return cls(tuple(sorted(found, key=lambda s: (-len(s), s))))
-
-    def __bool__(self) -> bool:
-        return bool(self.patterns)
-
-    def found_in(self, text: str) -> bool:
-        """Whether ``text`` shows one of the hidden lines."""
-        if not self.patterns or not text:
-            return False
-        norm = normalize(text)
-        return any(p in norm for p in self.patterns)
 
 
 @dataclass(frozen=True)
@@ -409,16 +334,6 @@ class OutputSanitizer:
         return True
 
 
-def source_notebook(config, resources: ResourcesDict) -> NotebookNode:
-    """The assignment's trusted ``source/`` notebook, found as ``ScoreProbes`` finds it."""
-    info = resources["nbgrader"]
-    path = CourseLayout.from_config(config).source_notebook(info["assignment"], info["notebook"])
-    if not path.is_file():
-        raise FileNotFoundError(f"no source notebook at {path}: cannot tell hidden test code "
-                                "from student output")
-    return nbformat.read(path, as_version=4)
-
-
 class SanitizeOutputs(NbGraderPreprocessor):
     """Remove hidden test code from every output and bound output sizes (module docstring)."""
 
@@ -470,53 +385,3 @@ class SanitizeOutputs(NbGraderPreprocessor):
             cell.outputs = [from_dict(o) for o in self._sanitizer.cell(cell.outputs,
                                                                        is_test_cell(cell))]
         return cell, resources
-
-
-def _broken(delimiter: str) -> str:
-    """``delimiter`` rewritten so that no substring test finds it any more."""
-    words = delimiter.split()
-    joined = "_".join(words) if len(words) > 1 else f"{delimiter[:1]}_{delimiter[1:]}"
-    return f"{joined} [disabled by the grader]"
-
-
-def disable_markers(text: str, delimiters: Iterable[str]) -> str:
-    """``text`` with every nbgrader region marker in ``delimiters`` made inert."""
-    delimiters = sorted({d for d in delimiters if d}, key=len, reverse=True)
-    if not any(d in text for d in delimiters):
-        return text
-    lines = []
-    for line in text.split("\n"):
-        if any(d in line for d in delimiters):
-            for d in delimiters:
-                line = line.replace(d, _broken(d))
-            if any(d in line for d in delimiters):  # only with odd delimiters: drop the line
-                line = "# [line removed by the grader: it held an nbgrader region marker]"
-        lines.append(line)
-    return "\n".join(lines)
-
-
-class DisableRegionMarkers(NbGraderPreprocessor):
-    """Make nbgrader region markers in student-written cells inert (module docstring)."""
-
-    def preprocess(self, nb: NotebookNode, resources: ResourcesDict):
-        """Learn the assignment's test cells and the configured markers, then rewrite cells."""
-        source = source_notebook(self.config, resources)
-        self._tests = {grade_id(c) for c in source.cells if is_test_cell(c)}
-        hiding, solutions = ClearHiddenTests(config=self.config), ClearSolutions(config=self.config)
-        scheme = ClearMarkScheme(config=self.config)
-        self._markers = [hiding.begin_test_delimeter, hiding.end_test_delimeter,
-                         solutions.begin_solution_delimeter, solutions.end_solution_delimeter,
-                         scheme.begin_mark_scheme_delimeter, scheme.end_mark_scheme_delimeter]
-        return super().preprocess(nb, resources)
-
-    def preprocess_cell(self, cell: NotebookNode, resources: ResourcesDict, cell_index: int):
-        """Rewrite the markers of any cell but the assignment's own test cells."""
-        if is_test_cell(cell) and grade_id(cell) in self._tests:
-            return cell, resources
-        new = disable_markers(cell.get("source", ""), self._markers)
-        if new != cell.get("source", ""):
-            self.log.warning("cell %d: nbgrader region marker written by the student disabled",
-                             cell_index + 1)
-            cell.source = new
-        return cell, resources
-

@@ -14,16 +14,9 @@ from nbgrader.preprocessors import ClearHiddenTests
 from nbgrader.utils import determine_grade
 from traitlets.config import Config
 
-from autograder.outputs import (
-    HIDDEN_NOTE,
-    DisableRegionMarkers,
-    HiddenCode,
-    Limits,
-    OutputSanitizer,
-    SanitizeOutputs,
-    disable_markers,
-    normalize,
-)
+from autograder.hidden import HiddenCode, normalize
+from autograder.markers import DisableRegionMarkers, disable_markers
+from autograder.outputs import HIDDEN_NOTE, Limits, OutputSanitizer, SanitizeOutputs
 from autograder.scoring import CellScore, verdict_outputs
 from tests.notebooks.submissions import ROOT
 

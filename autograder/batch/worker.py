@@ -1,0 +1,99 @@
+"""One grading worker: a private scratch course, ``nbgrader autograde``, its failure message."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import sqlite3
+import subprocess
+from pathlib import Path
+
+from autograder import grading
+from autograder.layout import CourseLayout
+
+
+def snapshot_gradebook(src: Path, dst: Path) -> None:
+    """Copy an SQLite gradebook consistently (even while it is being written)."""
+    with sqlite3.connect(src) as source, sqlite3.connect(dst) as target:
+        source.backup(target)
+
+
+def prepare_workspace(root: Path, assignment: str, student: str, scratch: Path) -> Path:
+    """Lay out a private course copy for grading one submission; return its root."""
+    course, copy = CourseLayout.at(root), CourseLayout.at(scratch)
+    shutil.copy(course.config_file, copy.config_file)
+    shutil.copytree(course.source_dir(assignment), copy.source_dir(assignment))
+    shutil.copytree(course.release_dir(assignment), copy.release_dir(assignment))
+    if course.references_dir(assignment).exists():
+        shutil.copytree(course.references_dir(assignment), copy.references_dir(assignment))
+    shutil.copytree(course.submitted_dir(assignment, student), copy.submitted_dir(assignment, student),
+                    ignore=_skip_links)
+    snapshot_gradebook(course.gradebook, copy.gradebook)
+    return Path(scratch)
+
+
+def _skip_links(folder: str, names: list[str]) -> list[str]:
+    """``copytree`` ignore-callback: leave out symbolic links (nbgrader would follow them)."""
+    return [n for n in names if os.path.islink(os.path.join(folder, n))]
+
+
+UNSANDBOXED_OPTIONS = ("--Sandbox.allow_unsandboxed=True",
+                       "--ScoreProbes.sandbox_models=False")
+"""nbgrader options for ``allow_unsandboxed`` grading (only where bubblewrap is unusable)."""
+
+
+SANDBOX_UID_BASE = int(os.environ.get("CNN_COURSE_SANDBOX_UID_BASE", "64200"))
+"""Worker slot ``k`` runs its sandboxes as host uid/gid ``SANDBOX_UID_BASE + k`` (as root).
+
+Per-uid limits such as the process limit are then per worker: a fork bomb in
+one submission cannot starve the submission graded beside it."""
+
+
+def run_worker(root: Path, assignment: str, student: str, scratch: Path,
+               timeout: float | None = None, allow_unsandboxed: bool = False,
+               uid: int | None = None) -> tuple[int, str]:
+    """Autograde one submission in ``scratch``; return ``(exit status, log)``."""
+    prepare_workspace(root, assignment, student, scratch)
+    args = ["autograde", assignment, "--student", student, "--create", "--force"]
+    if uid is not None:
+        args += [f"--Sandbox.sandbox_uid={uid}", f"--Sandbox.sandbox_gid={uid}"]
+    if allow_unsandboxed:
+        from autograder.sandbox import bwrap_usable
+
+        if not bwrap_usable()[0]:
+            args += UNSANDBOXED_OPTIONS
+    try:
+        proc = grading.run_nbgrader(scratch, *args, timeout=timeout)
+    except subprocess.TimeoutExpired as exc:
+        return -signal.SIGKILL, f"the grading worker ran longer than {timeout:.0f} s and was stopped\n" + \
+            _text(exc.stdout) + _text(exc.stderr)
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+def _text(data) -> str:
+    if data is None:
+        return ""
+    return data.decode(errors="replace") if isinstance(data, bytes) else data
+
+
+def failure_message(returncode: int, log: str) -> str:
+    """One precise sentence on why a worker did not grade its submission."""
+    if returncode < 0:
+        try:
+            name = signal.Signals(-returncode).name
+        except ValueError:
+            name = f"signal {-returncode}"
+        return (f"the grading worker was stopped by {name} before it finished; "
+                f"run the grade command again to grade this submission")
+    lines = log.splitlines()
+    exceptions = [line.strip() for line in lines if _EXCEPTION_LINE.match(line.strip())
+                  and "Notebook failed to validate" not in line]  # the generic one; the cause precedes
+    errors = [line.split("ERROR |", 1)[-1].strip() for line in lines
+              if "ERROR |" in line and "see the above traceback" not in line]
+    detail = (exceptions or errors or [line for line in lines if line.strip()] or ["no output"])[-1]
+    return f"nbgrader could not grade this submission (exit {returncode}): {detail[:300]}"
+
+
+_EXCEPTION_LINE = re.compile(r"^([A-Za-z_][\w.]*)?(Error|Exception|Entry|Interrupt)(: .*)?$")

@@ -16,6 +16,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from course.widgets import View, explorer, shift_images
+
 EXPERIMENT_BUDGET = {
     # cpu: about a minute of training on 2 CPU cores; gpu: the full training set.
     "cpu": {"n_train": 12_000, "n_small": 2_000, "epochs": 4, "small_epochs": 8, "n_test": 1_000},
@@ -45,27 +47,6 @@ def mnist_subset(n_train: int, n_test: int):
         return (x[..., None] / np.float32(255)).astype(np.float32)
 
     return (prep(x_train[:n_train]), y_train[:n_train]), (prep(x_test[:n_test]), y_test[:n_test])
-
-
-def shift_images(images: np.ndarray, dy: int, dx: int) -> np.ndarray:
-    """Move image content ``dy`` pixels down and ``dx`` pixels right, filling with zeros.
-
-    Works on one image ``(H, W)`` or ``(H, W, C)`` and on a batch ``(N, H, W, C)``
-    (the spatial axes are the two before the channel axis).  Content pushed
-    past the border is lost; it does not wrap around.
-    """
-    images = np.asarray(images)
-    ay, ax = (0, 1) if images.ndim == 2 else (images.ndim - 3, images.ndim - 2)
-    h, w = images.shape[ay], images.shape[ax]
-    out = np.zeros_like(images)
-    if abs(dy) >= h or abs(dx) >= w:
-        return out
-    dst = [slice(None)] * images.ndim
-    src = [slice(None)] * images.ndim
-    dst[ay], src[ay] = slice(max(dy, 0), h + min(dy, 0)), slice(max(-dy, 0), h + min(-dy, 0))
-    dst[ax], src[ax] = slice(max(dx, 0), w + min(dx, 0)), slice(max(-dx, 0), w + min(-dx, 0))
-    out[tuple(dst)] = images[tuple(src)]
-    return out
 
 
 def correlation(a, b) -> float:
@@ -312,7 +293,6 @@ def shift_explorer(dense_model, cnn_model, images, labels, max_shift: int = 8):
     import ipywidgets as w
     import keras
     import matplotlib.pyplot as plt
-    from IPython.display import display
 
     dense_layer = _first(dense_model, keras.layers.Dense)
     conv_layer = _first(cnn_model, keras.layers.Conv2D)
@@ -329,29 +309,31 @@ def shift_explorer(dense_model, cnn_model, images, labels, max_shift: int = 8):
                        value=0, description="Digit")
     for control in (dx, dy, digit):
         control.add_class(f"cnn-ctl-{control.description.split()[0].lower()}")
-    readout = w.HTML()
-    readout.add_class("cnn-shift-readout")
-    plot = w.Output()
 
-    def update(_change=None):
-        x = images[digit.value][None]
-        sx = shift_images(x, dy.value, dx.value)
+
+    for control in (dx, dy, digit):
+        control.add_class(f"cnn-ctl-{control.description.split()[0].lower()}")
+
+    def render(values: dict) -> View:
+        right, down, index = values["dx"], values["dy"], values["digit"]
+        x = images[index][None]
+        sx = shift_images(x, down, right)
         batch = np.concatenate([x, sx])
         dense_act = _forward_until(dense_model, dense_layer, batch)
         conv_map = _forward_until(cnn_model, conv_layer, batch)
-        old_moved = shift_images(conv_map[0], dy.value, dx.value)
+        old_moved = shift_images(conv_map[0], down, right)
         h, wd = conv_map.shape[1:3]
-        rows = slice(max(dy.value, 0) + rh, h + min(dy.value, 0) - rh)
-        cols = slice(max(dx.value, 0) + rw, wd + min(dx.value, 0) - rw)
+        rows = slice(max(down, 0) + rh, h + min(down, 0) - rh)
+        cols = slice(max(right, 0) + rw, wd + min(right, 0) - rw)
         equi = correlation(conv_map[1][rows, cols], old_moved[rows, cols])
         pooled = "" if pool_layer is None else (
             f"<tr><td>globally pooled CNN features (invariance)</td><td class='cnn-pooled-corr'>"
             f"{_fmt(correlation(*_forward_until(cnn_model, pool_layer, batch)))}</td></tr>")
         pd = np.asarray(dense_model(batch))
         pc = np.asarray(cnn_model(batch))
-        readout.value = (
-            f"<p>Shift: <b class='cnn-shift'>dx={dx.value}, dy={dy.value}</b> "
-            f"(label {int(labels[digit.value])})</p>"
+        html = (
+            f"<p>Shift: <b class='cnn-shift'>dx={right}, dy={down}</b> "
+            f"(label {int(labels[index])})</p>"
             "<table><tr><th>correlation, shifted vs original</th><th></th></tr>"
             f"<tr><td>pixels</td><td class='cnn-pixel-corr'>{_fmt(correlation(x, sx))}</td></tr>"
             f"<tr><td>dense layer: {dense_act.shape[1]} unit activations</td>"
@@ -364,31 +346,27 @@ def shift_explorer(dense_model, cnn_model, images, labels, max_shift: int = 8):
             f"({pd[1].max():.0%}); CNN predicts <b class='cnn-cnn-pred'>{int(pc[1].argmax())}</b> "
             f"({pc[1].max():.0%}).</p>")
         channel = int(np.argmax(conv_map[0].reshape(-1, conv_map.shape[-1]).std(axis=0)))
-        with plot:
-            plot.clear_output(wait=True)
-            fig, axes = plt.subplots(1, 4, figsize=(12, 2.9),
-                                     gridspec_kw={"width_ratios": [1, 1, 1, 1.6]})
-            axes[0].imshow(sx[0, ..., 0], cmap="gray_r", vmin=0, vmax=1)
-            axes[0].set_title("shifted input")
-            vmax = float(np.abs(conv_map[..., channel]).max()) or 1.0
-            for ax, m, title in ((axes[1], conv_map[0], "conv map, original"),
-                                 (axes[2], conv_map[1], "conv map, shifted input")):
-                ax.imshow(m[..., channel], cmap="magma", vmin=0, vmax=vmax)
-                ax.set_title(f"{title}\n(filter {channel})", fontsize=9)
-            for ax in axes[:3]:
-                ax.set_xticks([])
-                ax.set_yticks([])
-            units = np.arange(dense_act.shape[1])
-            axes[3].bar(units - 0.2, dense_act[0], 0.4, label="original", color="grey")
-            axes[3].bar(units + 0.2, dense_act[1], 0.4, label="shifted", color="tab:blue")
-            axes[3].set_title("dense layer: activation of each unit", fontsize=9)
-            axes[3].set_xlabel("unit")
-            axes[3].legend(fontsize=8)
-            fig.tight_layout()
-            display(fig)
-            plt.close(fig)
+        fig, axes = plt.subplots(1, 4, figsize=(12, 2.9),
+                                 gridspec_kw={"width_ratios": [1, 1, 1, 1.6]})
+        axes[0].imshow(sx[0, ..., 0], cmap="gray_r", vmin=0, vmax=1)
+        axes[0].set_title("shifted input")
+        vmax = float(np.abs(conv_map[..., channel]).max()) or 1.0
+        for ax, m, title in ((axes[1], conv_map[0], "conv map, original"),
+                             (axes[2], conv_map[1], "conv map, shifted input")):
+            ax.imshow(m[..., channel], cmap="magma", vmin=0, vmax=vmax)
+            ax.set_title(f"{title}\n(filter {channel})", fontsize=9)
+        for ax in axes[:3]:
+            ax.set_xticks([])
+            ax.set_yticks([])
+        units = np.arange(dense_act.shape[1])
+        axes[3].bar(units - 0.2, dense_act[0], 0.4, label="original", color="grey")
+        axes[3].bar(units + 0.2, dense_act[1], 0.4, label="shifted", color="tab:blue")
+        axes[3].set_title("dense layer: activation of each unit", fontsize=9)
+        axes[3].set_xlabel("unit")
+        axes[3].legend(fontsize=8)
+        fig.tight_layout()
+        return View(html, fig)
 
-    for control in (dx, dy, digit):
-        control.observe(update, names="value")
-    update()
-    return w.VBox([w.HBox([dx, dy, digit]), readout, plot])
+    return explorer({"dx": dx, "dy": dy, "digit": digit}, render, arrange="top", readout_class="cnn-shift-readout")
+
+

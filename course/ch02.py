@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from course.widgets import View, explorer, fmt_bytes
+
 DTYPE_BYTES = {"float64": 8, "float32": 4, "bfloat16": 2, "float16": 2}
 
 QUESTION_INPUT = (200, 300, 3)
@@ -69,14 +71,6 @@ def _parse_filters(text: str, n_layers: int) -> list[int]:
     return values[:n_layers]
 
 
-def _fmt_bytes(n: float) -> str:
-    for unit in ("bytes", "kB", "MB", "GB", "TB"):
-        if abs(n) < 1000 or unit == "TB":
-            return f"{n:,.0f} {unit}" if unit == "bytes" else f"{n:,.2f} {unit}"
-        n /= 1000
-    return f"{n:.2f} TB"
-
-
 def calculator(inference_ram_bytes: Callable | None = None,
                training_ram_bytes: Callable | None = None):
     """An ipywidgets calculator: architecture in, shapes, parameters and memory out.
@@ -88,7 +82,6 @@ def calculator(inference_ram_bytes: Callable | None = None,
     """
     import ipywidgets as w
     import matplotlib.pyplot as plt
-    from IPython.display import display
 
     style = {"description_width": "90px"}
     controls = {
@@ -106,64 +99,54 @@ def calculator(inference_ram_bytes: Callable | None = None,
         "dtype": w.Dropdown(options=list(DTYPE_BYTES), value="float32", description="dtype",
                             style=style),
     }
-    summary = w.HTML()
-    summary.add_class("cnn-calc-summary")
-    plot = w.Output()
 
-    def update(_change=None):
+    def render(values: dict) -> View:
         try:
-            n = controls["layers"].value
-            filters = _parse_filters(controls["filters"].value, n)
-            layers = [{"filters": f, "kernel_size": controls["kernel"].value,
-                       "strides": controls["stride"].value, "padding": controls["padding"].value}
+            n = values["layers"]
+            filters = _parse_filters(values["filters"], n)
+            layers = [{"filters": f, "kernel_size": values["kernel"],
+                       "strides": values["stride"], "padding": values["padding"]}
                       for f in filters]
-            shape = (controls["height"].value, controls["width"].value, controls["channels"].value)
+            shape = (values["height"], values["width"], values["channels"])
             facts = keras_layer_facts(shape, layers)
             if any(d <= 0 for f in facts for d in f["output_shape"]):
                 raise ValueError("a layer's output would be empty")
         except Exception as exc:  # noqa: BLE001 - any bad setting: say so, keep the widget alive
-            summary.value = f"<b class='cnn-calc-error'>Cannot build this network: {exc}</b>"
-            return
-        size = DTYPE_BYTES[controls["dtype"].value]
-        batch = controls["batch"].value
+            html = f"<b class='cnn-calc-error'>Cannot build this network: {exc}</b>"
+            return View(html)
+        size = DTYPE_BYTES[values["dtype"]]
+        batch = values["batch"]
         total = sum(f["params"] for f in facts)
         rows = "".join(
             f"<tr><td>{f['name']}</td><td>{f['output_shape']}</td><td>{f['params']:,}</td>"
-            f"<td>{_fmt_bytes(size * _prod(f['output_shape']))}</td></tr>" for f in facts)
+            f"<td>{fmt_bytes(size * _prod(f['output_shape']))}</td></tr>" for f in facts)
         extra = ""
         if inference_ram_bytes is not None:
             extra += _try_total("your inference_ram_bytes", inference_ram_bytes, shape, layers, size)
         if training_ram_bytes is not None:
             extra += _try_total(f"your training_ram_bytes (batch {batch})", training_ram_bytes,
                                 shape, layers, batch, size)
-        summary.value = (
+        html = (
             "<table><tr><th>layer</th><th>output shape</th><th>parameters</th>"
             "<th>activations, one image</th></tr>" + rows + "</table>"
             f"<p>Total parameters (Keras <code>count_params()</code>): "
             f"<b class='cnn-total-params'>{total:,}</b> = "
-            f"<span class='cnn-param-bytes'>{_fmt_bytes(size * total)}</span> "
-            f"as {controls['dtype'].value}. Input batch: {_fmt_bytes(size * batch * _prod(shape))}.</p>"
+            f"<span class='cnn-param-bytes'>{fmt_bytes(size * total)}</span> "
+            f"as {values['dtype']}. Input batch: {fmt_bytes(size * batch * _prod(shape))}.</p>"
             + extra)
-        with plot:
-            plot.clear_output(wait=True)
-            fig, ax = plt.subplots(figsize=(7, 2.8))
-            names = ["input"] + [f["name"] for f in facts]
-            acts = [_prod(shape)] + [_prod(f["output_shape"]) for f in facts]
-            ax.bar(names, [size * batch * a / 1e6 for a in acts], label=f"activations x batch {batch}")
-            ax.bar(names, [0] + [size * f["params"] / 1e6 for f in facts],
-                   bottom=[size * batch * a / 1e6 for a in acts], label="parameters")
-            ax.set_ylabel("MB")
-            ax.set_title("Memory held per layer output (batch) and per layer's weights")
-            ax.legend()
-            fig.tight_layout()
-            display(fig)
-            plt.close(fig)
+        fig, ax = plt.subplots(figsize=(7, 2.8))
+        names = ["input"] + [f["name"] for f in facts]
+        acts = [_prod(shape)] + [_prod(f["output_shape"]) for f in facts]
+        ax.bar(names, [size * batch * a / 1e6 for a in acts], label=f"activations x batch {batch}")
+        ax.bar(names, [0] + [size * f["params"] / 1e6 for f in facts],
+               bottom=[size * batch * a / 1e6 for a in acts], label="parameters")
+        ax.set_ylabel("MB")
+        ax.set_title("Memory held per layer output (batch) and per layer's weights")
+        ax.legend()
+        fig.tight_layout()
+        return View(html, fig)
 
-    for control in controls.values():
-        control.observe(update, names="value")
-    update()
-    left = w.VBox(list(controls.values()))
-    return w.HBox([left, w.VBox([summary, plot])])
+    return explorer(controls, render, arrange="side", readout_class="cnn-calc-summary")
 
 
 def _prod(shape: Sequence[int]) -> int:
@@ -176,7 +159,7 @@ def _prod(shape: Sequence[int]) -> int:
 def _try_total(label: str, func: Callable, *args) -> str:
     try:
         value = func(*args)
-        return f"<p>{label}: <b>{_fmt_bytes(float(value))}</b></p>"
+        return f"<p>{label}: <b>{fmt_bytes(float(value))}</b></p>"
     except NotImplementedError:
         return f"<p>{label}: not implemented yet</p>"
     except Exception as exc:  # noqa: BLE001 - student function, report anything

@@ -28,6 +28,8 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Sequence
 
+from course.widgets import View, explorer, fmt_bytes
+
 DTYPE_POLICIES = ("float32", "float64", "float16", "bfloat16", "mixed_float16", "mixed_bfloat16")
 """Keras dtype policies the chapter uses (``mixed_*``: float32 variables, 16-bit computations)."""
 
@@ -317,15 +319,6 @@ def measure_peak_training_memory(model, batch) -> int | None:
 
 # --------------------------------------------------------------------------- display
 
-def fmt_bytes(n: float) -> str:
-    """``4_223_000_000`` -> ``'4.22 GB'`` (1 kB = 1000 bytes)."""
-    for unit in ("bytes", "kB", "MB", "GB", "TB"):
-        if abs(n) < 1000 or unit == "TB":
-            return f"{n:,.0f} {unit}" if unit == "bytes" else f"{n:,.2f} {unit}"
-        n /= 1000
-    return f"{n:.2f} TB"
-
-
 _COLORS = {"params": "#4c72b0", "gradients": "#dd8452", "optimizer_state": "#c44e52",
            "activations": "#55a868", "inputs": "#8172b3"}
 
@@ -369,7 +362,6 @@ def memory_explorer(training_memory: Callable, largest_batch: Callable | None = 
     """
     import ipywidgets as w
     import matplotlib.pyplot as plt
-    from IPython.display import display
 
     scenario = dict(SCENARIO if scenario is None else scenario)
     style = {"description_width": "110px"}
@@ -386,30 +378,25 @@ def memory_explorer(training_memory: Callable, largest_batch: Callable | None = 
         "budget": w.BoundedFloatText(budget_gb, min=0.001, max=100_000, step=0.5,
                                      description="Budget (GB)", style=style),
     }
-    readout = w.HTML()
-    readout.add_class("cnn-mem-readout")
-    plot = w.Output()
 
-    def update(_change=None):
-        size = controls["image"].value
+    def render(values: dict) -> View:
+        size = values["image"]
         settings = {"input_shape": (size, size, channels), "layers": scenario["layers"],
-                    "batch_size": controls["batch"].value,
+                    "batch_size": values["batch"],
                     "dense_units": tuple(scenario.get("dense_units", ())),
-                    "dtype": controls["dtype"].value, "optimizer": controls["optimizer"].value,
-                    "checkpointing": controls["checkpointing"].value}
-        budget = controls["budget"].value * 1e9
+                    "dtype": values["dtype"], "optimizer": values["optimizer"],
+                    "checkpointing": values["checkpointing"]}
+        budget = values["budget"] * 1e9
         try:
             parts = _check_breakdown(training_memory(**settings))
         except NotImplementedError:
-            readout.value = ("<b class='cnn-mem-error'>Implement <code>training_memory</code> "
+            html = ("<b class='cnn-mem-error'>Implement <code>training_memory</code> "
                              "first (exercise 1), then run this cell again.</b>")
-            plot.clear_output()
-            return
+            return View(html)
         except Exception as exc:  # noqa: BLE001 - student function: report anything, keep the widget
-            readout.value = (f"<b class='cnn-mem-error'>training_memory raised "
+            html = (f"<b class='cnn-mem-error'>training_memory raised "
                              f"{type(exc).__name__}: {exc}</b>")
-            plot.clear_output()
-            return
+            return View(html)
         total = parts["total"]
         fits = total <= budget
         rows = "".join(f"<tr><td>{k.replace('_', ' ')}</td>"
@@ -427,26 +414,20 @@ def memory_explorer(training_memory: Callable, largest_batch: Callable | None = 
             except Exception as exc:  # noqa: BLE001 - student function: report anything
                 largest = f"<p>largest_batch raised {type(exc).__name__}: {exc}</p>"
         verdict = "fits" if fits else "does not fit"
-        readout.value = (
+        html = (
             f"<table>{rows}</table>"
             f"<p>Total (your <code>training_memory</code>): <b class='cnn-mem-total'>{fmt_bytes(total)}</b>"
             f" = <span class='cnn-mem-total-bytes'>{total:,}</span> bytes: "
             f"<b class='cnn-mem-verdict cnn-mem-{'fits' if fits else 'oom'}' "
             f"style='color: {'#2e7d32' if fits else '#c62828'}'>{verdict}</b> "
             f"in {fmt_bytes(budget)}.</p>" + largest)
-        with plot:
-            plot.clear_output(wait=True)
-            fig, ax = plt.subplots(figsize=(7.5, 2.3))
-            ax.set_title(f"{size}x{size} images, {settings['dtype']}, {settings['optimizer']}"
-                         + (", checkpointing" if settings["checkpointing"] else ""))
-            _stacked_bar(ax, [(f"batch {settings['batch_size']}", parts)], budget)
-            display(fig)
-            plt.close(fig)
+        fig, ax = plt.subplots(figsize=(7.5, 2.3))
+        ax.set_title(f"{size}x{size} images, {settings['dtype']}, {settings['optimizer']}"
+                     + (", checkpointing" if settings["checkpointing"] else ""))
+        _stacked_bar(ax, [(f"batch {settings['batch_size']}", parts)], budget)
+        return View(html, fig)
 
-    for control in controls.values():
-        control.observe(update, names="value")
-    update()
-    return w.HBox([w.VBox(list(controls.values())), w.VBox([readout, plot])])
+    return explorer(controls, render, arrange="side", readout_class="cnn-mem-readout")
 
 
 def show_remedies(remedy_totals: dict | None, remedy_batches: dict | None = None,

@@ -26,6 +26,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from course.widgets import View, explorer, shift_images
+
 DIGIT_INDEX = 0
 """The widget's digit: ``x_test[DIGIT_INDEX]`` of MNIST (a 7), scaled to [0, 1]."""
 
@@ -43,18 +45,6 @@ def mnist_digits(n: int = 1000, split: str = "test") -> np.ndarray:
     (x_train, _), (x_test, _) = load_mnist()
     images = x_test if split == "test" else x_train
     return (images[:n].astype(np.float32) / 255.0)[..., None]
-
-
-def shift_images(x: np.ndarray, dy: int, dx: int) -> np.ndarray:
-    """Move the content of an ``(N, H, W, C)`` batch ``dy`` pixels down and ``dx`` right (zero fill)."""
-    x = np.asarray(x)
-    out = np.zeros_like(x)
-    h, w = x.shape[1], x.shape[2]
-    if abs(dy) >= h or abs(dx) >= w:
-        return out
-    src = x[:, max(0, -dy):h - max(0, dy), max(0, -dx):w - max(0, dx)]
-    out[:, max(0, dy):max(0, dy) + src.shape[1], max(0, dx):max(0, dx) + src.shape[2]] = src
-    return out
 
 
 def _affine(x: np.ndarray, matrix: np.ndarray, offset: np.ndarray) -> np.ndarray:
@@ -297,7 +287,6 @@ def shift_explorer(max_pool2d: Callable | None = None):
     import ipywidgets as w
     import keras
     import matplotlib.pyplot as plt
-    from IPython.display import display
 
     style = {"description_width": "70px"}
     controls = {
@@ -307,18 +296,15 @@ def shift_explorer(max_pool2d: Callable | None = None):
         "window": w.IntSlider(2, min=2, max=4, description="Window", style=style),
         "stride": w.IntSlider(2, min=1, max=4, description="Stride", style=style),
     }
-    readout = w.HTML()
-    readout.add_class("cnn-shift-readout")
-    plot = w.Output()
     images: dict[str, np.ndarray] = {}
 
-    def update(_change=None):
-        name = controls["pattern"].value
+    def render(values: dict) -> View:
+        name = values["pattern"]
         if name not in images:
             images[name] = pattern(name)
         x = images[name][None, :, :, None]
-        dx, dy = controls["dx"].value, controls["dy"].value
-        k, s = controls["window"].value, controls["stride"].value
+        dx, dy = values["dx"], values["dy"]
+        k, s = values["window"], values["stride"]
         moved = shift_images(x, dy, dx)
         pool = keras.layers.MaxPooling2D(k, strides=s)
         conv = strided_conv(1, 1, k, s, seed=4)
@@ -342,35 +328,30 @@ def shift_explorer(max_pool2d: Callable | None = None):
         if max_pool2d is not None:
             verdict = _check_student(max_pool2d, moved, k, s, np.asarray(pool(moved)))
             html += f"<p>Your <code>max_pool2d</code>: <span class='cnn-student-check'>{verdict}</span></p>"
-        readout.value = html
 
-        with plot:
-            plot.clear_output(wait=True)
-            fig, axes = plt.subplots(2, 3, figsize=(9, 6))
-            axes[0, 0].imshow(x[0, :, :, 0], cmap="gray_r", vmin=0, vmax=1)
-            axes[0, 0].set_title("input")
-            axes[1, 0].imshow(moved[0, :, :, 0], cmap="gray_r", vmin=0, vmax=1)
-            axes[1, 0].set_title(f"moved ({dy:+d}, {dx:+d})")
-            for col, (key, title) in enumerate((("pool", "max pool"), ("conv", "strided conv")), 1):
-                before, after = maps[key]
-                lo, hi = min(before.min(), after.min()), max(before.max(), after.max())
-                axes[0, col].imshow(before, cmap="viridis", vmin=lo, vmax=hi)
-                axes[0, col].set_title(f"{title} of input")
-                axes[1, col].imshow(after, cmap="viridis", vmin=lo, vmax=hi)
-                axes[1, col].set_title(f"{title} of moved")
-                changed = (np.abs(after - before) > 1e-6) & active
-                for i, j in zip(*np.nonzero(changed)):
-                    axes[1, col].add_patch(plt.Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False,
-                                                         edgecolor="red", linewidth=1))
-            for ax in axes.ravel():
-                ax.set_xticks([])
-                ax.set_yticks([])
-            fig.suptitle(f"window {k}x{k}, stride {s}; red squares: active outputs whose value changed")
-            fig.tight_layout()
-            display(fig)
-            plt.close(fig)
+        fig, axes = plt.subplots(2, 3, figsize=(9, 6))
+        axes[0, 0].imshow(x[0, :, :, 0], cmap="gray_r", vmin=0, vmax=1)
+        axes[0, 0].set_title("input")
+        axes[1, 0].imshow(moved[0, :, :, 0], cmap="gray_r", vmin=0, vmax=1)
+        axes[1, 0].set_title(f"moved ({dy:+d}, {dx:+d})")
+        for col, (key, title) in enumerate((("pool", "max pool"), ("conv", "strided conv")), 1):
+            before, after = maps[key]
+            lo, hi = min(before.min(), after.min()), max(before.max(), after.max())
+            axes[0, col].imshow(before, cmap="viridis", vmin=lo, vmax=hi)
+            axes[0, col].set_title(f"{title} of input")
+            axes[1, col].imshow(after, cmap="viridis", vmin=lo, vmax=hi)
+            axes[1, col].set_title(f"{title} of moved")
+            changed = (np.abs(after - before) > 1e-6) & active
+            for i, j in zip(*np.nonzero(changed)):
+                axes[1, col].add_patch(plt.Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False,
+                                                     edgecolor="red", linewidth=1))
+        for ax in axes.ravel():
+            ax.set_xticks([])
+            ax.set_yticks([])
+        fig.suptitle(f"window {k}x{k}, stride {s}; red squares: active outputs whose value changed")
+        fig.tight_layout()
+        return View(html, fig)
 
-    for control in controls.values():
-        control.observe(update, names="value")
-    update()
-    return w.HBox([w.VBox(list(controls.values())), w.VBox([readout, plot])])
+    return explorer(controls, render, arrange="side", readout_class="cnn-shift-readout")
+
+

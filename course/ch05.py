@@ -20,6 +20,8 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from course.widgets import View, explorer
+
 ALEXNET_LRN = {"depth_radius": 2, "bias": 2.0, "alpha": 1e-4, "beta": 0.75}
 """AlexNet's hyperparameters (k=2, n=5, alpha=1e-4, beta=0.75) as arguments of
 ``tf.nn.local_response_normalization`` (whose formula, like the paper's, does
@@ -144,7 +146,6 @@ def inhibition_widget(your_lrn: Callable | None = None):
     """
     import ipywidgets as w
     import matplotlib.pyplot as plt
-    from IPython.display import display
 
     style = {"description_width": "70px"}
     layout = w.Layout(width="330px")
@@ -162,14 +163,11 @@ def inhibition_widget(your_lrn: Callable | None = None):
                                 description="Strong", style=style, continuous_update=False,
                                 layout=layout),
     }
-    readout = w.HTML()
-    readout.add_class("lrn-readout")
-    plot = w.Output()
 
-    def update(_change=None):
-        params = {k: controls[k].value for k in ("depth_radius", "bias", "alpha", "beta")}
+    def render(values: dict) -> View:
+        params = {k: values[k] for k in ("depth_radius", "bias", "alpha", "beta")}
         before = np.array(PIXEL_ACTIVATIONS, dtype=np.float32)
-        before[STRONG_CHANNEL] = controls["strong"].value
+        before[STRONG_CHANNEL] = values["strong"]
         after = _tf_lrn(before.reshape(1, 1, 1, -1), **params).reshape(-1)
         gain = {c: after[c] / before[c] for c in (NEIGHBOUR_CHANNEL, FAR_CHANNEL)}  # both non-zero
         r = params["depth_radius"]
@@ -188,7 +186,7 @@ def inhibition_widget(your_lrn: Callable | None = None):
             except Exception as exc:  # noqa: BLE001 - student function, report anything
                 extra = f"<p>your <code>lrn</code> raised {type(exc).__name__}: {exc}</p>"
                 mine = None
-        readout.value = (
+        html = (
             f"<p>Channels {lo}–{hi} share the strong channel {STRONG_CHANNEL}'s window "
             f"(they are within {r} channel(s) of it).</p>"
             f"<p>neighbour channel {NEIGHBOUR_CHANNEL}: {_fmt(before[NEIGHBOUR_CHANNEL])} → "
@@ -199,30 +197,26 @@ def inhibition_widget(your_lrn: Callable | None = None):
             f"(gain <span class='lrn-far-gain'>{_fmt(gain[FAR_CHANNEL])}</span>)<br>"
             f"strong channel {STRONG_CHANNEL}: {_fmt(before[STRONG_CHANNEL])} → "
             f"<b class='lrn-strong-out'>{_fmt(after[STRONG_CHANNEL])}</b></p>" + extra)
-        with plot:
-            plot.clear_output(wait=True)
-            fig, ax = plt.subplots(figsize=(7.5, 3.0))
-            idx = np.arange(len(before))
-            width = 0.4 if mine is None else 0.28
-            ax.axvspan(lo - 0.5, hi + 0.5, color="orange", alpha=0.15, label="strong channel's window")
-            ax.bar(idx - width / 2 if mine is None else idx - width, before, width, color="0.6",
-                   label="before LRN")
-            ax.bar(idx + width / 2 if mine is None else idx, after, width, color="tab:blue",
-                   label="after LRN (TensorFlow)")
-            if mine is not None:
-                ax.bar(idx + width, mine, width, color="tab:green", label="your lrn")
-            ax.set_yscale("symlog", linthresh=1.0)  # linear below 1, logarithmic above
-            ticks = [t for t in (0, 0.25, 0.5, 0.75, 1, 2, 5, 10, 20) if t <= max(1.0, before.max())]
-            ax.set_yticks(ticks, [f"{t:g}" for t in ticks])
-            ax.set_xticks(idx)
-            ax.set_xlabel("channel")
-            ax.set_ylabel("activation at one pixel")
-            ax.legend(fontsize=8, loc="upper right")
-            fig.tight_layout()
-            display(fig)
-            plt.close(fig)
+        fig, ax = plt.subplots(figsize=(7.5, 3.0))
+        idx = np.arange(len(before))
+        width = 0.4 if mine is None else 0.28
+        ax.axvspan(lo - 0.5, hi + 0.5, color="orange", alpha=0.15, label="strong channel's window")
+        ax.bar(idx - width / 2 if mine is None else idx - width, before, width, color="0.6",
+               label="before LRN")
+        ax.bar(idx + width / 2 if mine is None else idx, after, width, color="tab:blue",
+               label="after LRN (TensorFlow)")
+        if mine is not None:
+            ax.bar(idx + width, mine, width, color="tab:green", label="your lrn")
+        ax.set_yscale("symlog", linthresh=1.0)  # linear below 1, logarithmic above
+        ticks = [t for t in (0, 0.25, 0.5, 0.75, 1, 2, 5, 10, 20) if t <= max(1.0, before.max())]
+        ax.set_yticks(ticks, [f"{t:g}" for t in ticks])
+        ax.set_xticks(idx)
+        ax.set_xlabel("channel")
+        ax.set_ylabel("activation at one pixel")
+        ax.legend(fontsize=8, loc="upper right")
+        fig.tight_layout()
+        return View(html, fig)
 
-    for control in controls.values():
-        control.observe(update, names="value")
-    update()
-    return w.HBox([w.VBox(list(controls.values())), w.VBox([readout, plot])])
+    return explorer(controls, render, arrange="side", readout_class="lrn-readout")
+
+

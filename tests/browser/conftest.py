@@ -261,27 +261,54 @@ def open_notebook(page, server: LabServer, notebook: str, timeout_ms: int = NOTE
     return panel
 
 
-def run_all_cells(page) -> None:
+def run_all_cells(page, notebook=None, timeout_ms: int = NOTEBOOK_UI_TIMEOUT_MS) -> None:
     """Run → Run All Cells through the menu bar (acts on the active notebook).
 
-    In JupyterLab 4.6 the menu item has no ``data-command="notebook:run-all-cells"``
-    (the Run menu uses generic ``runmenu:*`` commands), so it is found by its label.
+    ``notebook`` (a panel locator) is focused first when given.  In JupyterLab 4.6 the
+    menu item's command is ``runmenu:run-all`` or ``notebook:run-all-cells`` depending on
+    focus, so it is found by its label.
     """
-    page.locator("#jp-menu-panel").get_by_role("menuitem", name="Run", exact=True).click()
+    if notebook is not None:
+        notebook.locator(".jp-Cell").first.click(timeout=timeout_ms)
+    page.locator("#jp-menu-panel").get_by_role("menuitem", name="Run", exact=True).click(timeout=timeout_ms)
     page.locator("#jp-mainmenu-run").locator('li[role="menuitem"]').filter(
-        has=page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$"))).click()
+        has=page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$"))).click(
+        timeout=timeout_ms)
 
 
-@pytest.fixture(scope="module")
-def ch02_lab(tmp_path_factory) -> LabServer:
-    """JupyterLab serving a copy of ``release/ch02_params_and_memory``."""
-    _require_browser_stack()
-    server = start_lab_server(RELEASE_DIR / "ch02_params_and_memory", tmp_path_factory.mktemp("ch02-lab"))
-    print(f"\njupyter lab on port {server.port}, log: {server.log_path}")
-    try:
-        yield server
-    finally:
-        server.stop()
+def labelled(scope, widget_class: str, label: str):
+    """The ipywidget of ``widget_class`` whose description label reads exactly ``label``."""
+    label_re = re.compile(rf"^\s*{re.escape(label)}\s*$")
+    return scope.locator(f".{widget_class}").filter(
+        has=scope.page.locator(".widget-label", has_text=label_re))
+
+
+def lab_fixture(assignment: str, *, folder=None, env: dict[str, str] | None = None):
+    """A module-scoped fixture: JupyterLab serving a copy of one chapter's notebook folder.
+
+    ``folder(tmp_path_factory) -> Path`` makes the folder to serve (default:
+    ``release/ASSIGNMENT``); ``env`` is set while the server starts, so its kernels
+    inherit it and no other test sees it.  The fixture is named ``chNN_lab``.
+    """
+    @pytest.fixture(scope="module", name=f"{assignment[:4]}_lab")
+    def lab(tmp_path_factory) -> LabServer:
+        _require_browser_stack()
+        source = folder(tmp_path_factory) if folder else RELEASE_DIR / assignment
+        with pytest.MonkeyPatch.context() as mp:
+            for key, value in (env or {}).items():
+                mp.setenv(key, value)
+            server = start_lab_server(source, tmp_path_factory.mktemp(f"{assignment}-lab"))
+        print(f"\njupyter lab on port {server.port}, log: {server.log_path}")
+        try:
+            yield server
+        finally:
+            server.stop()
+
+    lab.__doc__ = f"JupyterLab serving a copy of the {assignment} notebook folder."
+    return lab
+
+
+ch02_lab = lab_fixture("ch02_params_and_memory")
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.browser.conftest import RELEASE_DIR, _require_browser_stack, start_lab_server
+from tests.browser.conftest import lab_fixture, run_all_cells
 
 pytestmark = pytest.mark.browser
 
@@ -23,25 +23,7 @@ RUN_TIMEOUT_MS = 600_000  # the notebook trains three small models before the ex
 UI_TIMEOUT_MS = 60_000
 
 
-@pytest.fixture(scope="module")
-def ch01_lab(tmp_path_factory):
-    """JupyterLab serving a copy of ``release/ch01_cnn_vs_dnn``."""
-    _require_browser_stack()
-    server = start_lab_server(RELEASE_DIR / ASSIGNMENT, tmp_path_factory.mktemp("ch01-lab"))
-    print(f"\njupyter lab on port {server.port}, log: {server.log_path}")
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-def _run_all_cells(page) -> None:
-    """Run → Run All Cells, through the menu bar (patient: the UI is slow on a loaded machine)."""
-    page.locator("#jp-menu-panel").get_by_role("menuitem", name="Run", exact=True).click(
-        timeout=UI_TIMEOUT_MS)
-    # JupyterLab 4.6 names this item's command "runmenu:run-all"; find it by its label instead.
-    page.locator(".lm-Menu").get_by_role("menuitem", name="Run All Cells", exact=True).click(
-        timeout=UI_TIMEOUT_MS)
+ch01_lab = lab_fixture(ASSIGNMENT)
 
 
 def _set_slider(page, slider, value: int) -> None:
@@ -74,7 +56,7 @@ def test_shift_explorer_updates(ch01_lab, page):
     expect(page.locator("#jp-menu-panel")).to_be_visible(timeout=UI_TIMEOUT_MS)
     ch01_lab.wait_for_kernel_ready(NOTEBOOK, timeout=UI_TIMEOUT_MS / 1000)
 
-    _run_all_cells(page)
+    run_all_cells(page, timeout_ms=UI_TIMEOUT_MS)
 
     explorer = notebook.locator(".jp-OutputArea-output").filter(
         has=page.locator(".cnn-shift-readout")).first

@@ -8,25 +8,17 @@ Keras-backed summary follows.
 
 from __future__ import annotations
 
-import re
 import time
 
 import pytest
 
-from tests.browser.conftest import open_notebook, run_all_cells
+from tests.browser.conftest import labelled, open_notebook, run_all_cells
 
 pytestmark = pytest.mark.browser
 
 NOTEBOOK = "ch02_params_and_memory.ipynb"
 CELL_TIMEOUT_MS = 120_000  # the setup cell imports TensorFlow: slow on small machines
 UI_TIMEOUT_MS = 60_000
-
-
-def _labelled(scope, widget_class: str, label: str):
-    """The ipywidget of ``widget_class`` whose description label reads exactly ``label``."""
-    label_re = re.compile(rf"^\s*{re.escape(label)}\s*$")
-    return scope.locator(f".{widget_class}").filter(
-        has=scope.page.locator(".widget-label", has_text=label_re))
 
 
 def test_calculator_widget_updates(ch02_lab, page):
@@ -54,7 +46,7 @@ def test_calculator_widget_updates(ch02_lab, page):
     expect(output_shapes()).to_have_text(["(100, 150, 100)", "(50, 75, 200)", "(25, 38, 400)"])
 
     # Filters: a Text widget with continuous_update=False, so the value is sent on Enter.
-    filters = _labelled(calc, "widget-text", "Filters").locator("input")
+    filters = labelled(calc, "widget-text", "Filters").locator("input")
     expect(filters).to_have_count(1)
     filters.fill("10, 20, 40")
     filters.press("Enter")
@@ -64,7 +56,7 @@ def test_calculator_widget_updates(ch02_lab, page):
     phase("filters applied")
 
     # Padding "valid": shapes shrink to floor((n - 3) / 2) + 1, parameters do not change.
-    padding = _labelled(calc, "widget-dropdown", "Padding").locator("select")
+    padding = labelled(calc, "widget-dropdown", "Padding").locator("select")
     expect(padding).to_have_count(1)
     padding.select_option("valid")
     expect(output_shapes()).to_have_text(["(99, 149, 10)", "(49, 74, 20)", "(24, 36, 40)"],

@@ -11,11 +11,10 @@ checks the readout against totals computed here from first principles.
 from __future__ import annotations
 
 import math
-import re
 
 import pytest
 
-from tests.browser.conftest import _require_browser_stack, start_lab_server
+from tests.browser.conftest import lab_fixture, labelled, run_all_cells
 from tests.notebooks.submissions import make_submission
 
 pytestmark = pytest.mark.browser
@@ -73,37 +72,12 @@ def test_first_principles_match_the_scenario():
     assert lower_bound(224, 256, 4, 4) == 4_223_117_984  # section 2 of the notebook
 
 
-@pytest.fixture(scope="module")
-def ch03_lab(tmp_path_factory):
-    """JupyterLab serving the ch03 release notebook with the exercises solved."""
-    _require_browser_stack()
-    root = tmp_path_factory.mktemp("ch03-solved")
-    folder = make_submission(root, ASSIGNMENT, "student").parent
-    server = start_lab_server(folder, tmp_path_factory.mktemp("ch03-lab"))
-    print(f"\njupyter lab on port {server.port}, log: {server.log_path}")
-    try:
-        yield server
-    finally:
-        server.stop()
+def _solved_folder(tmp_path_factory):
+    """The ch03 release notebook with the exercises solved (the explorer comes after them)."""
+    return make_submission(tmp_path_factory.mktemp("ch03-solved"), ASSIGNMENT, "student").parent
 
 
-def _labelled(scope, widget_class: str, label: str):
-    """The ipywidget of ``widget_class`` whose description label reads exactly ``label``."""
-    label_re = re.compile(rf"^\s*{re.escape(label)}\s*$")
-    return scope.locator(f".{widget_class}").filter(
-        has=scope.page.locator(".widget-label", has_text=label_re))
-
-
-def _run_all_cells(page, notebook) -> None:
-    """Run → Run All Cells, through the menu bar, with the notebook focused.
-
-    Depending on focus, JupyterLab lists the item as ``notebook:run-all-cells`` or as the
-    generic ``runmenu:run-all``: pick it by its label.
-    """
-    notebook.locator(".jp-Cell").first.click()
-    page.locator("#jp-menu-panel").get_by_role("menuitem", name="Run", exact=True).click()
-    page.locator(".lm-Menu-item").filter(
-        has=page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$"))).click()
+ch03_lab = lab_fixture(ASSIGNMENT, folder=_solved_folder)
 
 
 def _bytes(n: int) -> str:
@@ -119,7 +93,7 @@ def test_memory_explorer_updates(ch03_lab, page):
     expect(page.locator("#jp-menu-panel")).to_be_visible(timeout=UI_TIMEOUT_MS)
     ch03_lab.wait_for_kernel_ready(NOTEBOOK, timeout=UI_TIMEOUT_MS / 1000)
 
-    _run_all_cells(page, notebook)
+    run_all_cells(page, notebook)
 
     explorer = notebook.locator(".jp-OutputArea-output").filter(has=page.locator(".cnn-mem-readout")).first
     total = explorer.locator(".cnn-mem-total-bytes")
@@ -134,7 +108,7 @@ def test_memory_explorer_updates(ch03_lab, page):
     expect(explorer.locator(".cnn-mem-error")).to_have_count(0)
 
     # Mixed precision: 4-byte variables, 2-byte activations.
-    _labelled(explorer, "widget-dropdown", "dtype").locator("select").select_option("mixed_float16")
+    labelled(explorer, "widget-dropdown", "dtype").locator("select").select_option("mixed_float16")
     expect(total).to_have_text(_bytes(lower_bound(224, 256, 4, 2)), timeout=UI_TIMEOUT_MS)
     expect(verdict).to_have_text("fits")
     expect(biggest).to_have_text(_bytes(largest(budget, 224, 4, 2)))
@@ -145,7 +119,7 @@ def test_memory_explorer_updates(ch03_lab, page):
     expect(biggest).to_have_text(_bytes(largest(budget, 224, 4, 2, checkpointing=True)))
 
     # Image size one step (16 px) up, with the keyboard on the slider.
-    slider = _labelled(explorer, "widget-hslider", "Image size")
+    slider = labelled(explorer, "widget-hslider", "Image size")
     handle = slider.locator(".noUi-handle")
     handle.focus()
     handle.press("ArrowRight")
@@ -153,12 +127,12 @@ def test_memory_explorer_updates(ch03_lab, page):
     expect(total).to_have_text(_bytes(lower_bound(240, 256, 4, 2, checkpointing=True)), timeout=UI_TIMEOUT_MS)
 
     # A bigger batch (sent on Enter) no longer fits; a bigger budget fits it again.
-    batch = _labelled(explorer, "widget-text", "Batch size").locator("input")
+    batch = labelled(explorer, "widget-text", "Batch size").locator("input")
     batch.fill("1000")
     batch.press("Enter")
     expect(total).to_have_text(_bytes(lower_bound(240, 1000, 4, 2, checkpointing=True)), timeout=UI_TIMEOUT_MS)
     expect(verdict).to_have_text("does not fit")
-    gb = _labelled(explorer, "widget-text", "Budget (GB)").locator("input")
+    gb = labelled(explorer, "widget-text", "Budget (GB)").locator("input")
     gb.fill("80")
     gb.press("Enter")
     expect(verdict).to_have_text("fits", timeout=UI_TIMEOUT_MS)

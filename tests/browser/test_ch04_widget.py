@@ -10,12 +10,10 @@ convolution output (generic weights) when its window's content is.
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import pytest
 
-from tests.browser.conftest import RELEASE_DIR, _require_browser_stack, start_lab_server
+from tests.browser.conftest import lab_fixture, labelled, run_all_cells
 
 pytestmark = pytest.mark.browser
 
@@ -25,16 +23,7 @@ CELL_TIMEOUT_MS = 180_000  # the notebook imports TensorFlow and builds four Ima
 UI_TIMEOUT_MS = 60_000
 
 
-@pytest.fixture(scope="module")
-def ch04_lab(tmp_path_factory):
-    """JupyterLab serving a copy of ``release/ch04_pooling``."""
-    _require_browser_stack()
-    server = start_lab_server(RELEASE_DIR / ASSIGNMENT, tmp_path_factory.mktemp("ch04-lab"))
-    print(f"\njupyter lab on port {server.port}, log: {server.log_path}")
-    try:
-        yield server
-    finally:
-        server.stop()
+ch04_lab = lab_fixture(ASSIGNMENT)
 
 
 def _digit() -> np.ndarray:
@@ -65,24 +54,9 @@ def _expected(image: np.ndarray, dx: int, window: int, stride: int) -> tuple[str
     return f"{pool_same} of {active}", f"{conv_same} of {active}"
 
 
-def _labelled(scope, widget_class: str, label: str):
-    """The ipywidget of ``widget_class`` whose description label reads exactly ``label``."""
-    label_re = re.compile(rf"^\s*{re.escape(label)}\s*$")
-    return scope.locator(f".{widget_class}").filter(
-        has=scope.page.locator(".widget-label", has_text=label_re))
-
-
-def _run_all_cells(page) -> None:
-    """Run → Run All Cells, through the menu bar."""
-    page.locator("#jp-menu-panel").get_by_role("menuitem", name="Run", exact=True).click()
-    # The Run menu's entry is "runmenu:run-all" in JupyterLab 4.6 ("notebook:run-all-cells" elsewhere).
-    page.locator('.lm-Menu-item[data-command="runmenu:run-all"], '
-                 '.lm-Menu-item[data-command="notebook:run-all-cells"]').first.click()
-
-
 def _nudge(explorer, label: str, key: str) -> None:
     """Press ``key`` (e.g. ArrowRight: one step) on the handle of the slider labelled ``label``."""
-    handle = _labelled(explorer, "widget-hslider", label).locator(".noUi-handle")
+    handle = labelled(explorer, "widget-hslider", label).locator(".noUi-handle")
     handle.focus()
     handle.press(key)
 
@@ -96,7 +70,7 @@ def test_shift_explorer_counts_unchanged_outputs(ch04_lab, page):
     expect(page.locator("#jp-menu-panel")).to_be_visible(timeout=UI_TIMEOUT_MS)
     ch04_lab.wait_for_kernel_ready(NOTEBOOK, timeout=UI_TIMEOUT_MS / 1000)
 
-    _run_all_cells(page)
+    run_all_cells(page, timeout_ms=UI_TIMEOUT_MS)
 
     explorer = notebook.locator(".jp-OutputArea-output").filter(
         has=page.locator(".cnn-shift-readout")).first

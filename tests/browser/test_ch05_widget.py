@@ -8,13 +8,12 @@ output against the LRN formula computed here with numpy.
 
 from __future__ import annotations
 
-import re
 import time
 
 import numpy as np
 import pytest
 
-from tests.browser.conftest import RELEASE_DIR, LabServer, _require_browser_stack, start_lab_server
+from tests.browser.conftest import lab_fixture, labelled, run_all_cells
 
 pytestmark = pytest.mark.browser
 
@@ -24,16 +23,7 @@ CELL_TIMEOUT_MS = 180_000  # the cells before the widget import TensorFlow and b
 UI_TIMEOUT_MS = 60_000
 
 
-@pytest.fixture(scope="module")
-def ch05_lab(tmp_path_factory) -> LabServer:
-    """JupyterLab serving a copy of ``release/ch05_lrn``."""
-    _require_browser_stack()
-    server = start_lab_server(RELEASE_DIR / ASSIGNMENT, tmp_path_factory.mktemp("ch05-lab"))
-    print(f"\njupyter lab on port {server.port}, log: {server.log_path}")
-    try:
-        yield server
-    finally:
-        server.stop()
+ch05_lab = lab_fixture(ASSIGNMENT)
 
 
 def lrn_at_pixel(values, depth_radius, bias, alpha, beta):
@@ -46,18 +36,11 @@ def lrn_at_pixel(values, depth_radius, bias, alpha, beta):
     return out
 
 
-def _labelled(scope, widget_class: str, label: str):
-    """The ipywidget of ``widget_class`` whose description label reads exactly ``label``."""
-    label_re = re.compile(rf"^\s*{re.escape(label)}\s*$")
-    return scope.locator(f".{widget_class}").filter(
-        has=scope.page.locator(".widget-label", has_text=label_re))
-
-
 def _set_slider(scope, label: str, value: str) -> None:
     """Type ``value`` into the editable readout of the slider labelled ``label``, then Enter."""
     from playwright.sync_api import expect
 
-    slider = _labelled(scope, "widget-slider", label)
+    slider = labelled(scope, "widget-slider", label)
     expect(slider).to_have_count(1)
     readout = slider.locator(".widget-readout")
     readout.click()
@@ -84,14 +67,6 @@ def _wait_for_value(locator, want: float, timeout_s: float = UI_TIMEOUT_MS / 100
     raise AssertionError(f"readout shows {text!r}, expected about {want:.6g}")
 
 
-def _run_all_cells(page) -> None:
-    """Run → Run All Cells, through the menu bar."""
-    page.locator("#jp-menu-panel").get_by_role("menuitem", name="Run", exact=True).click()
-    # The item's command is ``notebook:run-all-cells`` or ``runmenu:run-all`` depending on the
-    # JupyterLab build, so find it by its label.
-    page.locator(".lm-Menu-content").get_by_role("menuitem", name="Run All Cells", exact=True).click()
-
-
 def test_inhibition_widget_follows_its_sliders(ch05_lab, page):
     from playwright.sync_api import expect
 
@@ -103,7 +78,7 @@ def test_inhibition_widget_follows_its_sliders(ch05_lab, page):
     expect(page.locator("#jp-menu-panel")).to_be_visible(timeout=UI_TIMEOUT_MS)
     ch05_lab.wait_for_kernel_ready(NOTEBOOK, timeout=UI_TIMEOUT_MS / 1000)
 
-    _run_all_cells(page)
+    run_all_cells(page, timeout_ms=UI_TIMEOUT_MS)
 
     widget = notebook.locator(".jp-OutputArea-output").filter(has=page.locator(".lrn-readout")).first
     neighbour = widget.locator(".lrn-readout .lrn-neighbour-out")

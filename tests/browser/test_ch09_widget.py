@@ -22,14 +22,7 @@ import time
 
 import pytest
 
-from tests.browser.conftest import (
-    RELEASE_DIR,
-    LabServer,
-    _require_browser_stack,
-    open_notebook,
-    run_all_cells,
-    start_lab_server,
-)
+from tests.browser.conftest import lab_fixture, labelled, open_notebook, run_all_cells
 
 pytestmark = pytest.mark.browser
 
@@ -41,27 +34,7 @@ UI_TIMEOUT_MS = 60_000
 UPDATE_TIMEOUT_S = 60  # one explorer update: a comm round trip and a matplotlib figure
 
 
-@pytest.fixture(scope="module")
-def ch09_lab(tmp_path_factory) -> LabServer:
-    """JupyterLab serving a copy of ``release/ch09_mnist``; its kernels run the ``smoke`` profile."""
-    _require_browser_stack()
-    # start_lab_server copies os.environ for the server, whose kernels inherit it; the
-    # variable is set only while the server starts, so no other test sees it.
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("CNN_COURSE_PROFILE", "smoke")
-        server = start_lab_server(RELEASE_DIR / ASSIGNMENT, tmp_path_factory.mktemp("ch09-lab"))
-    print(f"\njupyter lab on port {server.port}, log: {server.log_path}")
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-def _labelled(scope, widget_class: str, label: str):
-    """The ipywidget of ``widget_class`` whose description label reads exactly ``label``."""
-    label_re = re.compile(rf"^\s*{re.escape(label)}\s*$")
-    return scope.locator(f".{widget_class}").filter(
-        has=scope.page.locator(".widget-label", has_text=label_re))
+ch09_lab = lab_fixture(ASSIGNMENT, env={"CNN_COURSE_PROFILE": "smoke"})
 
 
 def _rendered_png(img) -> tuple[int, int]:
@@ -77,8 +50,8 @@ class Explorer:
 
     def __init__(self, output):
         self.output = output
-        self.true_dd = _labelled(output, "widget-dropdown", "True").locator("select")
-        self.pred_dd = _labelled(output, "widget-dropdown", "Predicted").locator("select")
+        self.true_dd = labelled(output, "widget-dropdown", "True").locator("select")
+        self.pred_dd = labelled(output, "widget-dropdown", "Predicted").locator("select")
         self.count = output.locator(".cnn-error-count .cnn-errors")
         self.figure = output.locator(".widget-output img")
 

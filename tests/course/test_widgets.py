@@ -29,7 +29,7 @@ def test_explorer_renders_the_current_values_and_follows_the_controls():
 
 
 def test_explorer_layouts():
-    render = lambda values: View("x")  # noqa: E731
+    render = lambda values: View("x")
     top = explorer({"a": w.IntSlider()}, render, arrange="top")
     assert isinstance(top, w.VBox) and isinstance(top.children[0], w.HBox)
     with pytest.raises(ValueError, match="arrange"):

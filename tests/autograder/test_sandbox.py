@@ -472,11 +472,13 @@ def test_interrupt_reaches_the_kernel(workdir):
     assert _cell_json(nb.cells[1]) == ["after"]
 
 
-def test_private_folders_are_removed(workdir):
-    before = set(os.listdir(tempfile.gettempdir()))
-    run_cells(["print(1)"], workdir)
-    created = {n for n in set(os.listdir(tempfile.gettempdir())) - before if n.startswith("kernel-sandbox-")}
-    assert created == set()
+def test_private_folders_are_removed(workdir, tmp_path):
+    # A folder of its own: other test processes start sandboxed kernels in /tmp meanwhile.
+    ipc = tmp_path / "ipc"
+    ipc.mkdir()
+    results, _km = run_cells(["print(1)"], workdir, ipc_dir=str(ipc))
+    assert results == [1]
+    assert list(ipc.iterdir()) == []
 
 
 # ---------------------------------------------------------------------------------------------

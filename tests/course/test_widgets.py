@@ -70,3 +70,12 @@ def test_chapter5_inhibition_widget_renders_without_a_browser():
     weak = box.render({**values, "strong": 1.0}).html
     strong = box.render({**values, "strong": 20.0}).html
     assert "lrn-neighbour-out" in weak and weak != strong
+
+
+def test_chapter6_architecture_explorer_renders_without_a_browser():
+    from course.ch06 import architecture_explorer, architecture_stats
+
+    box = architecture_explorer({"LeNet-5": architecture_stats("LeNet-5")})
+    lenet = box.render({"name": "LeNet-5", "measure": "params"})
+    assert "<b class='arch-params'>61,706</b>" in lenet.html and "<b class='arch-depth'>5</b>" in lenet.html
+    assert box.render({"name": "LeNet-5", "measure": "mult_adds"}).figure is not None

@@ -102,12 +102,19 @@ def check_wrong_cells_lose_points(scores: dict, student: str, cells: set[str], w
 
 
 def check_attacks_beat_bare_nbgrader(course_factory, assignment: str, attacks: dict[str, dict[str, str]],
-                                     cells: set[str]) -> None:
-    """The corpus is real: under bare nbgrader (no trusted scorer) each attack earns points."""
+                                     cells: set[str], smoke: bool = False) -> None:
+    """The corpus is real: under bare nbgrader (no trusted scorer) each attack earns points.
+
+    ``smoke`` grades in the seconds-long ``smoke`` profile (for chapters whose
+    lessons train but whose graded cells do not depend on the profile).
+    """
     course = course_factory(f"{assignment.split('_')[0]}_bare", [assignment], bare=True)
     for name, overrides in attacks.items():
         make_submission(course, assignment, f"attack_{name}", overrides=overrides)
-    grading.autograde(course, assignment)
+    with pytest.MonkeyPatch.context() as mp:
+        if smoke:
+            mp.setenv("CNN_COURSE_PROFILE", "smoke")
+        grading.autograde(course, assignment)
     scores = grading.cell_scores(course, assignment)
     for name in attacks:
         assert sum(auto(scores, f"attack_{name}", cells).values()) > 0, name

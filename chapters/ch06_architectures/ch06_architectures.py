@@ -1,5 +1,7 @@
 # ---
 # jupyter:
+#   cnn_course:
+#     reference_profile: smoke
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python

@@ -79,3 +79,13 @@ def test_chapter6_architecture_explorer_renders_without_a_browser():
     lenet = box.render({"name": "LeNet-5", "measure": "params"})
     assert "<b class='arch-params'>61,706</b>" in lenet.html and "<b class='arch-depth'>5</b>" in lenet.html
     assert box.render({"name": "LeNet-5", "measure": "mult_adds"}).figure is not None
+
+
+def test_chapter7_canvas_widget_renders_without_a_browser():
+    from course.ch07 import canvas_widget, classifier, fully_convolutional
+
+    fcn = fully_convolutional(classifier(), lambda k, b, s: (k.reshape(*s, k.shape[1]), b))
+    digits = np.random.default_rng(1).random((3, 28, 28, 1)).astype("float32")
+    box = canvas_widget(fcn, digits, np.array([3, 1, 4]))
+    view = box.render({"index": 1, "top": 8, "left": 20, "cls": 4})
+    assert "(top, left) = (8, 20)" in view.html and "score map 8×15, stride 4" in view.html

@@ -1,10 +1,11 @@
 """Chapter 1 through the real autograde path: full marks, zero, wrong answers, attacks.
 
 Every graded notebook runs the chapter's training experiment (about a minute
-or two on 2 CPU cores in the ``cpu`` profile).  The source and solved
-notebooks are graded in the ``cpu`` profile; the blank release, the wrong
-answers and the attacks, whose graded cells do not depend on the profile, in
-the seconds-long ``smoke`` profile.
+or two on 2 CPU cores in the ``cpu`` profile).  The source notebook is graded
+in the ``cpu`` profile; the solved and blank releases, the wrong answers and
+the attacks, whose graded cells do not depend on the profile, in the
+seconds-long ``smoke`` profile (the references too: the notebook's metadata
+asks for it).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ def graded(course_factory):
     """Grade every ch01 submission of this module in one batch."""
     submissions = {f"wrong_{n}": ch01_cases.wrong_answer_overrides(n) for n in ch01_cases.WRONG_ANSWERS}
     submissions |= {f"attack_{n}": ch01_cases.attack_overrides(n) for n in ch01_cases.ATTACKS}
-    return checks.grade_chapter(course_factory, A, submissions, smoke={"blank", *submissions})
+    return checks.grade_chapter(course_factory, A, submissions, smoke={"solved", "blank", *submissions})
 
 
 def test_every_test_cell_has_hidden_probes(graded):

@@ -121,25 +121,10 @@ def wrong_answer_overrides(name: str) -> dict[str, str]:
 
 
 def wrong_answer_batches() -> dict[str, tuple[list[str], dict[str, str], set[str]]]:
-    """Pack the wrong answers into few submissions, at most one mistake per exercise.
+    """:data:`WRONG_ANSWERS` packed into few submissions (``grading_checks.wrong_answer_batches``)."""
+    from tests.notebooks.grading_checks import wrong_answer_batches as pack
 
-    Exercises are graded independently, so a submission carrying one mistake in
-    each of three exercises checks all three at the cost of one notebook run.
-    Returns ``{submission: (wrong-answer names, overrides, cells that must score 0)}``.
-    """
-    by_cell: dict[str, list[str]] = {}
-    for name, (overrides, _) in WRONG_ANSWERS.items():
-        (cell,) = overrides
-        by_cell.setdefault(cell, []).append(name)
-    batches = {}
-    for i in range(max(len(v) for v in by_cell.values())):
-        names = [v[i] for v in by_cell.values() if i < len(v)]
-        overrides, cells = {}, set()
-        for name in names:
-            overrides.update(WRONG_ANSWERS[name][0])
-            cells |= WRONG_ANSWERS[name][1]
-        batches[f"wrong_{i + 1}"] = (names, overrides, cells)
-    return batches
+    return pack(WRONG_ANSWERS)
 
 
 # Correct answers written differently from the source solutions: they must score full marks.

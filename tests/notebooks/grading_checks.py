@@ -54,6 +54,30 @@ def grade_chapter(course_factory, assignment: str, submissions: dict[str, dict[s
     return course, grading.cell_scores(course, assignment)
 
 
+def wrong_answer_batches(wrong_answers: dict[str, tuple[dict[str, str], set[str]]]
+                         ) -> dict[str, tuple[list[str], dict[str, str], set[str]]]:
+    """Pack wrong answers (name -> (one-cell overrides, cells they lose)) into few submissions.
+
+    Exercises are graded independently, so a submission carrying one mistake in
+    each exercise checks all of them at the cost of one notebook run; at most one
+    mistake per solution cell goes in each.  Returns
+    ``{submission: (wrong-answer names, overrides, cells that must score 0)}``.
+    """
+    by_cell: dict[str, list[str]] = {}
+    for name, (overrides, _) in wrong_answers.items():
+        (cell,) = overrides
+        by_cell.setdefault(cell, []).append(name)
+    batches = {}
+    for i in range(max(len(v) for v in by_cell.values())):
+        names = [v[i] for v in by_cell.values() if i < len(v)]
+        overrides, cells = {}, set()
+        for name in names:
+            overrides.update(wrong_answers[name][0])
+            cells |= wrong_answers[name][1]
+        batches[f"wrong_{i + 1}"] = (names, overrides, cells)
+    return batches
+
+
 def auto(scores: dict, student: str, cells: set[str]) -> dict[str, float]:
     """Scores of ``student`` in the autograded ``cells``."""
     return {k: v[0] for k, v in scores[student].items() if k in cells}

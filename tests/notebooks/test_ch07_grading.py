@@ -10,68 +10,14 @@ from __future__ import annotations
 import pytest
 
 from tests.notebooks import ch07_cases
-from tests.notebooks import grading_checks as checks
+from tests.notebooks.standard_tests import Chapter, make_tests
 
 pytestmark = pytest.mark.slow
 
-A = "ch07_fcn"
-POINTS = {"test_dense_to_conv": 4.0, "test_score_map_geometry": 3.0}
-AUTOGRADED = set(POINTS)
-
-
-@pytest.fixture(scope="module")
-def graded(course_factory):
-    """Grade every ch07 submission of this module in one batch."""
-    submissions = {f"right_{n}": o for n, o in ch07_cases.RIGHT_VARIANTS.items()}
-    submissions |= {s: o for s, (_, o, _) in ch07_cases.wrong_answer_batches().items()}
-    submissions |= {f"attack_{n}": ch07_cases.attack_overrides(n) for n in ch07_cases.ATTACKS}
-    return checks.grade_chapter(course_factory, A, submissions, smoke={"solved", "blank", *submissions})
-
-
-def test_every_test_cell_has_hidden_probes(graded):
-    course, scores = graded
-    checks.check_probed_cells(course, A, AUTOGRADED)
-    assert checks.max_points(scores, "source", AUTOGRADED) == POINTS
-    assert scores["source"]["written_answer"][1] == 3.0
-
-
-@pytest.mark.parametrize("student", ["source", "solved"]
-                         + [f"right_{n}" for n in sorted(ch07_cases.RIGHT_VARIANTS)])
-def test_solutions_score_full_marks(graded, student):
-    assert checks.auto(graded[1], student, AUTOGRADED) == POINTS
-
-
-def test_blank_release_runs_to_the_end_and_scores_zero(graded):
-    checks.check_blank_runs_and_scores_zero(graded[0], A, graded[1], AUTOGRADED)
-
-
-def test_every_wrong_answer_is_in_a_batch():
-    names = [n for names, _, _ in ch07_cases.wrong_answer_batches().values() for n in names]
-    assert sorted(names) == sorted(ch07_cases.WRONG_ANSWERS)
-
-
-@pytest.mark.parametrize("student", sorted(ch07_cases.wrong_answer_batches()))
-def test_wrong_answers_lose_their_points(graded, student):
-    names, _, wrong_cells = ch07_cases.wrong_answer_batches()[student]
-    got = checks.auto(graded[1], student, AUTOGRADED)
-    expected = {g: 0.0 if g in wrong_cells else POINTS[g] for g in AUTOGRADED}
-    assert got == expected, f"mistakes {names}"
-
-
-@pytest.mark.parametrize("name", sorted(ch07_cases.ATTACKS))
-def test_attacks_gain_no_points(graded, name):
-    _, scores = graded
-    assert checks.auto(scores, f"attack_{name}", AUTOGRADED) == checks.auto(scores, "blank", AUTOGRADED)
-
-
-def test_attacks_do_beat_bare_nbgrader(course_factory):
-    checks.check_attacks_beat_bare_nbgrader(
-        course_factory, A, {n: ch07_cases.attack_overrides(n) for n in ch07_cases.ATTACKS}, AUTOGRADED,
-        smoke=True)
-
-
-def test_feedback_hides_hidden_tests_and_reference_values(graded):
-    html = checks.feedback_html(graded[0], A, "attack_always_equal")
-    assert "BEGIN HIDDEN TESTS" not in html and "_probe" not in html and "207002" not in html
-    assert "Hidden checks: 0 of 30 case(s) passed" in html
-    assert "score_map_geometry, hidden case 1:" in html and "which is not correct" in html
+CHAPTER = Chapter(
+    assignment="ch07_fcn", cases=ch07_cases, smoke=True,
+    points={"test_dense_to_conv": 4.0, "test_score_map_geometry": 3.0}, written_points=3.0,
+    feedback_attack="always_equal", secrets=("207002",),
+    feedback_lines=("Hidden checks: 0 of 30 case(s) passed", "score_map_geometry, hidden case 1:",
+                    "which is not correct"))
+globals().update(make_tests(CHAPTER))

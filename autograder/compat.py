@@ -19,7 +19,7 @@ import importlib
 import importlib.metadata
 import warnings
 
-__all__ = ["HOOKS", "WRITTEN_FOR", "problems", "require"]
+__all__ = ["HOOKS", "WRITTEN_FOR", "problems", "require", "version_notes"]
 
 WRITTEN_FOR = {"nbgrader": "0.9.6", "nbclient": "0.11.0", "jupyter_client": "8.10.0"}
 """Distribution versions the hooks were written and tested for."""

@@ -38,7 +38,7 @@ NOTEBOOK_METADATA = ("kernelspec", "cnn_course")
 """Notebook metadata kept in the script's header (everything else is left out)."""
 LANGUAGE_INFO = {"name": "python"}
 
-__all__ = ["chapter_script", "derived_notebook", "from_notebook", "sources", "stale", "sync"]
+__all__ = ["chapter_script", "derived_notebook", "from_notebook", "render", "sources", "stale", "sync"]
 
 
 def sources(root: Path = ROOT) -> list[Path]:

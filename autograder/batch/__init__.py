@@ -44,7 +44,6 @@ from autograder.batch.ledger import (
     Outcome,
     fingerprint,
     is_graded,
-    submission_dir,
 )
 from autograder.batch.preflight import ensure_references, preflight
 from autograder.batch.worker import SANDBOX_UID_BASE, failure_message, run_worker
@@ -68,24 +67,25 @@ def grade_batch(root: Path, assignment: str, students: list[str] | None = None, 
     from tqdm import tqdm
 
     root = Path(root).resolve()
-    if not (CourseLayout.at(root).gradebook).exists():
+    layout = CourseLayout.at(root)
+    if not layout.gradebook.exists():
         grading.generate_assignment(root, assignment)
     students = students or grading.submitted_students(root, assignment)
     outcomes: dict[str, Outcome] = {}
     notes: dict[str, list[str]] = {}
     todo = []
     for student in students:
-        if not submission_dir(root, assignment, student).is_dir():
+        if not layout.submitted_dir(assignment, student).is_dir():
             outcomes[student] = Outcome(student, "failed", f"no submission folder "
                                         f"submitted/{student}/{assignment}")
-            record_zero(CourseLayout.at(root).gradebook, assignment, student)
+            record_zero(layout.gradebook, assignment, student)
         elif not force and is_graded(root, assignment, student):
             outcomes[student] = Outcome(student, "skipped", "already graded")
         else:
             fatal, notes[student] = preflight(root, assignment, student)
             if fatal:
                 outcomes[student] = Outcome(student, "failed", fatal)
-                record_zero(CourseLayout.at(root).gradebook, assignment, student)
+                record_zero(layout.gradebook, assignment, student)
             else:
                 todo.append(student)
     if todo:
@@ -98,7 +98,7 @@ def grade_batch(root: Path, assignment: str, students: list[str] | None = None, 
 
     def work(student: str):
         started = time.perf_counter()
-        stamp = fingerprint(submission_dir(root, assignment, student))
+        stamp = fingerprint(layout.submitted_dir(assignment, student))
         scratch = Path(tempfile.mkdtemp(prefix=f"cnn-course-{assignment}-"))
         uid = slots.get()
         try:
@@ -122,7 +122,7 @@ def grade_batch(root: Path, assignment: str, students: list[str] | None = None, 
                     commit_result(root, scratch, assignment, student, log, stamp)
                     outcomes[student] = Outcome(student, "graded", "; ".join(notes[student]), seconds)
                 else:
-                    record_zero(CourseLayout.at(root).gradebook, assignment, student)
+                    record_zero(layout.gradebook, assignment, student)
                     outcomes[student] = Outcome(student, "failed", failure_message(code, log), seconds)
             except Exception as exc:  # noqa: BLE001 - record and go on
                 outcomes[student] = Outcome(student, "failed",

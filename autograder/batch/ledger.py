@@ -24,11 +24,6 @@ class Outcome:
     seconds: float = 0.0
 
 
-def submission_dir(root: Path, assignment: str, student: str) -> Path:
-    """``submitted/STUDENT/ASSIGNMENT`` under the course root."""
-    return CourseLayout.at(root).submitted_dir(assignment, student)
-
-
 def fingerprint(folder: Path) -> str:
     """SHA-256 over the relative paths and bytes of every file in ``folder``."""
     digest = hashlib.sha256()
@@ -40,12 +35,13 @@ def fingerprint(folder: Path) -> str:
 
 def is_graded(root: Path, assignment: str, student: str) -> bool:
     """True when the submission's files are exactly those recorded as graded."""
-    marker = CourseLayout.at(root).done_marker(assignment, student)
+    layout = CourseLayout.at(root)
+    marker = layout.done_marker(assignment, student)
     if not marker.exists():
         return False
     try:
         recorded = json.loads(marker.read_text())["fingerprint"]
-        return recorded == fingerprint(submission_dir(root, assignment, student))
+        return recorded == fingerprint(layout.submitted_dir(assignment, student))
     except (OSError, ValueError, KeyError):
         return False
 
@@ -57,7 +53,7 @@ def released_notebooks(root: Path, assignment: str) -> list[str]:
 
 def submitted_links(root: Path, assignment: str, student: str) -> list[str]:
     """Symbolic links inside a submission, as ``"name -> target"`` (they are never graded)."""
-    folder = submission_dir(root, assignment, student)
+    folder = CourseLayout.at(root).submitted_dir(assignment, student)
     links = []
     for dirpath, dirnames, filenames in os.walk(folder):
         for name in dirnames + filenames:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import nbformat
 
-from autograder.batch.ledger import released_notebooks, submission_dir, submitted_links
+from autograder.batch.ledger import released_notebooks, submitted_links
 from autograder.layout import CourseLayout
 from autograder.references import load_reference
 
@@ -20,7 +20,7 @@ def preflight(root: Path, assignment: str, student: str) -> tuple[str | None, li
     not a notebook, or unreadable), else None; ``notes`` are problems that
     still allow grading (a missing notebook scores 0 for its cells).
     """
-    folder = submission_dir(root, assignment, student)
+    folder = CourseLayout.at(root).submitted_dir(assignment, student)
     notes = [f"the symbolic link {link} was left out: submissions may not contain links"
              for link in submitted_links(root, assignment, student)]
     for name in released_notebooks(root, assignment):

@@ -107,21 +107,22 @@ def commit_result(root: Path, scratch: Path, assignment: str, student: str, log:
                   print_fingerprint: str) -> None:
     """Record a finished worker's results in the course (the single writer's job)."""
     root = Path(root)
-    graded = CourseLayout.at(scratch).autograded_dir(assignment, student)
+    course, copy = CourseLayout.at(root), CourseLayout.at(scratch)
+    graded = copy.autograded_dir(assignment, student)
     changes = tidy_graded_folder(graded, released_notebooks(root, assignment))
-    autograded = CourseLayout.at(root).autograded_dir(assignment, student)
+    autograded = course.autograded_dir(assignment, student)
     autograded.parent.mkdir(parents=True, exist_ok=True)
     _replace_tree(graded, autograded)
-    report = CourseLayout.at(scratch).report(assignment, student)
+    report = copy.report(assignment, student)
     if report.exists():
-        kept = CourseLayout.at(root).report(assignment, student)
+        kept = course.report(assignment, student)
         kept.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(report, kept)
     add_flags(root, assignment, student,
               [f"symbolic link in the submission, not graded: {link}"
                for link in submitted_links(root, assignment, student)] + changes)
-    merge_grades(CourseLayout.at(scratch).gradebook, CourseLayout.at(root).gradebook, assignment, student)
-    marker = CourseLayout.at(root).done_marker(assignment, student)
+    merge_grades(copy.gradebook, course.gradebook, assignment, student)
+    marker = course.done_marker(assignment, student)
     marker.parent.mkdir(parents=True, exist_ok=True)
     marker.write_text(json.dumps({"student": student, "assignment": assignment,
                                   "fingerprint": print_fingerprint, "graded_at": time.time()}))

@@ -15,6 +15,8 @@ import json
 import os
 import sys
 
+import numpy as np
+
 CONV_CLASSES = {"Conv2D", "SeparableConv2D", "DepthwiseConv2D", "Conv1D", "Conv3D"}
 
 
@@ -26,19 +28,45 @@ def _layers(model):
         yield layer
 
 
+TASKS = {
+    # task: (data set, how test images reach the model)
+    "mnist": ("mnist", "unit"), "ch09_mnist": ("mnist", "unit"),
+    "fashion_mnist": ("fashion_mnist", "unit"),
+    # A model trained on image files (keras.utils.image_dataset_from_directory): it gets what
+    # that loader yields for the test images saved as PNG files, resized to its input size.
+    "fashion_mnist_images": ("fashion_mnist", "pixels"),
+}
+"""Tasks the grader can evaluate a model on.  ``unit``: images scaled to [0, 1] and
+reshaped to the model's input; ``pixels``: float 0..255, resized (bilinear) to the
+model's input height and width, grey replicated to its number of channels."""
+
+
 def test_data(task: str):
-    """``(x, y)`` of the task's official test set, scaled to [0, 1]."""
+    """``(x, y)`` of the task's official test set: uint8 images (N, H, W) and labels."""
     from course import data
     from course.graded_data import GRADED_DATA_ENV
 
-    os.environ.pop(GRADED_DATA_ENV, None)  # the grader's evaluation always uses the real test set
-    if task in ("mnist", "ch09_mnist"):
-        (_, _), (x, y) = data.load_mnist()
-    elif task == "fashion_mnist":
-        (_, _), (x, y) = data.load_fashion_mnist()
-    else:
+    if task not in TASKS:
         raise ValueError(f"unknown task {task!r}")
-    return x.astype("float32") / 255.0, y
+    os.environ.pop(GRADED_DATA_ENV, None)  # the grader's evaluation always uses the real test set
+    loader = {"mnist": data.load_mnist, "fashion_mnist": data.load_fashion_mnist}[TASKS[task][0]]
+    (_, _), (x, y) = loader()
+    return x, y
+
+
+def model_inputs(x, task: str, input_shape) -> np.ndarray:
+    """Test images ``x`` (uint8, N x H x W) as the model of ``task`` with ``input_shape`` expects them."""
+    mode = TASKS[task][1]
+    if mode == "unit":
+        return (x.astype("float32") / 255.0).reshape((len(x), *input_shape))
+    height, width, channels = input_shape
+    import keras
+
+    images = x.astype("float32")[..., None]
+    if (height, width) != images.shape[1:3]:
+        images = keras.ops.convert_to_numpy(keras.ops.image.resize(images, (height, width),
+                                                                   interpolation="bilinear"))
+    return np.repeat(images, channels, axis=-1) if channels != 1 else images
 
 
 def evaluate(path: str, task: str) -> dict:
@@ -54,12 +82,13 @@ def evaluate(path: str, task: str) -> dict:
                                       f"{type(exc).__name__}: {str(exc)[:300]}"}
     x, y = test_data(task)
     shape = tuple(d for d in model.input_shape[1:])
+    scaled = "scaled to [0, 1]" if TASKS[task][1] == "unit" else "as pixel values 0-255"
     try:
-        x = x.reshape((len(x), *shape))
+        x = model_inputs(x, task, shape)
         scores = model.predict(x, batch_size=500, verbose=0)
     except Exception as exc:  # noqa: BLE001 - wrong shapes etc. are the student's to fix
         return {"ok": False, "error": f"the model does not accept {task} test images of shape "
-                                      f"{x.shape[1:]} scaled to [0, 1]: {type(exc).__name__}: {exc}"}
+                                      f"{x.shape[1:]} {scaled}: {type(exc).__name__}: {exc}"}
     scores = np.asarray(scores)
     if scores.ndim != 2 or scores.shape[1] != 10:
         return {"ok": False, "error": f"the model outputs shape {scores.shape[1:]}, not 10 class scores"}

@@ -290,10 +290,12 @@ print("SE block parameters per unit:", {c: f"{p:,}" for c, p in se_params.items(
 print(f"ResNet-50: {resnet50.count_params():,} parameters; with an SE block in every unit: "
       f"{resnet50.count_params() + added:,} (+{added / resnet50.count_params():.1%})")
 se_madds = multiply_adds(se_model((7, 7, 2048)))
-last_unit = sum(layer_multiply_adds(layer) for layer in resnet50.layers
-                if layer.name.startswith("conv5_block3_") and isinstance(layer, keras.layers.Conv2D))
-print(f"last unit (7x7x2048): its convolutions {last_unit:,} multiply-adds, its SE block {se_madds:,} "
-      f"({se_madds / last_unit:.2%})")
+last = [layer for layer in resnet50.layers if layer.name.startswith("conv5_block3_")]
+last_params = sum(layer.count_params() for layer in last)
+last_madds = sum(layer_multiply_adds(layer) for layer in last)
+print(f"last unit (7x7x2048): {last_params:,} parameters, {last_madds:,} multiply-adds; its SE block "
+      f"{se_params[2048]:,} parameters ({se_params[2048] / last_params:.1%}), {se_madds:,} multiply-adds "
+      f"({se_madds / last_madds:.2%})")
 
 # %% [markdown]
 # About 10 % more parameters (the paper reports 28.1 million for SE-ResNet-50 against 25.6, and a

@@ -10,8 +10,9 @@ data and budget, inputs resized to ``--size`` pixels inside the model:
 * ``imagenet_frozen``: ImageNet weights frozen (BatchNorm in inference mode), a new head;
 * ``imagenet_finetuned``: that model after its head has trained, with the top
   two stages unfrozen at a 10x lower learning rate (BatchNorm still in inference mode);
-* ``random_frozen``: random weights frozen, a new head (what the features alone are worth);
-* ``scratch``: random weights, everything trained.
+* ``random_frozen``: random weights frozen, a new head (BatchNorm at its initial
+  statistics, as a frozen random backbone has them);
+* ``scratch``: random weights, everything trained (BatchNorm in training mode).
 
 Each run records validation accuracy per epoch with the elapsed training
 seconds, then the final accuracy on 2,000 official test images.  Prints a
@@ -46,8 +47,13 @@ def data(per_class: int, n_test: int = 2000):
     return (prep(x[train]), y[train]), (prep(x[val]), y[val]), (prep(xt[:n_test]), yt[:n_test])
 
 
-def build(size: int, weights: str | None):
-    """Raw 28x28 grey pixels -> resize -> RGB -> (x - 127) / 128 -> EfficientNet-Lite0 -> 10 classes."""
+def build(size: int, weights: str | None, bn_inference: bool = True):
+    """Raw 28x28 grey pixels -> resize -> RGB -> (x - 127) / 128 -> EfficientNet-Lite0 -> 10 classes.
+
+    ``bn_inference``: the backbone's BatchNorm layers always use their moving
+    statistics (right for pretrained weights); from scratch they must use
+    batch statistics in training, as usual.
+    """
     import keras
     from keras import layers
 
@@ -58,7 +64,7 @@ def build(size: int, weights: str | None):
     x = layers.Resizing(size, size, interpolation="bilinear")(inputs)
     x = layers.Concatenate()([x, x, x])
     x = layers.Rescaling(1 / 128, offset=-127 / 128)(x)
-    x = backbone(x, training=False)            # BatchNorm stays in inference mode, frozen or not
+    x = backbone(x, training=False) if bn_inference else backbone(x)
     x = layers.Dropout(0.2)(x)
     return keras.Model(inputs, layers.Dense(10, activation="softmax")(x)), backbone
 
@@ -81,7 +87,8 @@ def run(mode: str, size: int, epochs: int, train, val, test, seed: int) -> dict:
     import keras
 
     keras.utils.set_random_seed(seed)
-    model, backbone = build(size, "imagenet" if mode.startswith("imagenet") else None)
+    model, backbone = build(size, "imagenet" if mode.startswith("imagenet") else None,
+                            bn_inference=mode != "scratch")
     clock, history = [0.0], []
     if mode == "scratch":
         fit(model, train, val, epochs, 1e-3, clock, history)

@@ -70,11 +70,15 @@ def torch_reference(state, images: np.ndarray) -> np.ndarray:
 def imagenet_model(pth, tmp_path_factory):
     import os
 
+    saved = os.environ.get("KERAS_HOME")
     os.environ["KERAS_HOME"] = str(tmp_path_factory.mktemp("keras_home"))
     try:
         return pretrained.efficientnet_lite0(weights="imagenet")
     finally:
-        del os.environ["KERAS_HOME"]
+        if saved is None:
+            del os.environ["KERAS_HOME"]
+        else:
+            os.environ["KERAS_HOME"] = saved
 
 
 def test_the_keras_port_computes_what_pytorch_computes(state, imagenet_model):

@@ -1,5 +1,8 @@
 """Known wrong answers and attacks on chapter 5, as solution-cell overrides."""
 
+from tests.notebooks.grading_checks import variant
+from tests.notebooks.grading_checks import wrong_answer_batches as _pack
+
 # --- exercise 1: lrn in numpy -------------------------------------------------------------
 
 _LRN = '''
@@ -20,9 +23,7 @@ _RIGHT_WINDOW = ("        lo, hi = max(0, d - depth_radius), min(channels, d + d
 _RIGHT = {"window": _RIGHT_WINDOW, "divisor": "bias + alpha * sqr_sum", "beta": "beta",
           "dtype": "np.float32"}
 
-
-def _lrn(**changes) -> str:
-    return _LRN.format(**dict(_RIGHT, **changes))
+_lrn = variant(_LRN, _RIGHT)
 
 
 LRN_RIGHT_LOOP = _lrn()
@@ -52,9 +53,7 @@ class LocalResponseNormalization(keras.layers.Layer):
 
 _LAYER_RIGHT = {"extra_init": "", "alpha": "self.alpha"}
 
-
-def _layer(**changes) -> str:
-    return _LAYER.format(**dict(_LAYER_RIGHT, **changes))
+_layer = variant(_LAYER, _LAYER_RIGHT)
 
 
 # --- exercise 3: PyTorch -> TensorFlow arguments ------------------------------------------
@@ -67,9 +66,7 @@ def tf_args_from_torch(size, alpha=1e-4, beta=0.75, k=1.0):
 _TORCH_RIGHT = {"check": "    if size % 2 == 0:\n        raise ValueError('even size')\n",
                 "radius": "(size - 1) // 2", "alpha": "alpha / size"}
 
-
-def _torch(**changes) -> str:
-    return _TORCH.format(**dict(_TORCH_RIGHT, **changes))
+_torch = variant(_TORCH, _TORCH_RIGHT)
 
 
 # Typical mistakes: (override of one solution cell, the test cells that must lose all their points).
@@ -122,9 +119,7 @@ def wrong_answer_overrides(name: str) -> dict[str, str]:
 
 def wrong_answer_batches() -> dict[str, tuple[list[str], dict[str, str], set[str]]]:
     """:data:`WRONG_ANSWERS` packed into few submissions (``grading_checks.wrong_answer_batches``)."""
-    from tests.notebooks.grading_checks import wrong_answer_batches as pack
-
-    return pack(WRONG_ANSWERS)
+    return _pack(WRONG_ANSWERS)
 
 
 # Correct answers written differently from the source solutions: they must score full marks.

@@ -1,5 +1,8 @@
 """Known wrong answers and attacks on chapter 6, as solution-cell overrides."""
 
+from tests.notebooks.grading_checks import variant
+from tests.notebooks.grading_checks import wrong_answer_batches as _pack
+
 # --- exercise 1: parameters from a layer's configuration ----------------------------------
 
 _LAYER_PARAMS = '''
@@ -24,9 +27,7 @@ _LAYER_PARAMS_RIGHT = {"multiplier": 'config.get("depth_multiplier", 1)',
                        "conv_in": '(in_channels // config.get("groups", 1))',
                        "bn": '2 + config.get("center", True) + config.get("scale", True)'}
 
-
-def _layer_params(**changes) -> str:
-    return _LAYER_PARAMS.format(**dict(_LAYER_PARAMS_RIGHT, **changes))
+_layer_params = variant(_LAYER_PARAMS, _LAYER_PARAMS_RIGHT)
 
 
 # --- exercise 2: the inception module's cost ----------------------------------------------
@@ -47,9 +48,7 @@ def inception_cost(h, w, c_in, filters, bottleneck=True):
 
 _INCEPTION_RIGHT = {"naive_channels": "n1 + n3 + n5 + c_in", "bias": " + f"}
 
-
-def _inception(**changes) -> str:
-    return _INCEPTION.format(**dict(_INCEPTION_RIGHT, **changes))
+_inception = variant(_INCEPTION, _INCEPTION_RIGHT)
 
 
 # --- exercise 3: the residual unit --------------------------------------------------------
@@ -72,9 +71,7 @@ def residual_unit(x, filters, strides=1):
 
 _RESIDUAL_RIGHT = {"after_main": "", "needs_projection": "strides != 1 or x.shape[-1] != filters"}
 
-
-def _residual(**changes) -> str:
-    return _RESIDUAL.format(**dict(_RESIDUAL_RIGHT, **changes))
+_residual = variant(_RESIDUAL, _RESIDUAL_RIGHT)
 
 
 # --- exercise 4: squeeze-and-excitation in numpy ------------------------------------------
@@ -92,9 +89,7 @@ def se_forward(x, w1, b1, w2, b2):
 
 _SE_RIGHT = {"squeeze": "mean", "gate": "1.0 / (1.0 + np.exp(-(hidden @ w2 + b2)))"}
 
-
-def _se(**changes) -> str:
-    return _SE.format(**dict(_SE_RIGHT, **changes))
+_se = variant(_SE, _SE_RIGHT)
 
 
 # --- exercise 5: depthwise separable convolution in numpy ---------------------------------
@@ -125,9 +120,7 @@ def separable_conv2d(x, depthwise_kernel, pointwise_kernel, bias, strides=1, pad
 _SEPARABLE_RIGHT = {"pad_rows": "(pad_h // 2, pad_h - pad_h // 2)", "pad_cols": "(pad_w // 2, pad_w - pad_w // 2)",
                     "mid": "out.reshape(n, out_h, out_w, c_in * m)"}
 
-
-def _separable(**changes) -> str:
-    return _SEPARABLE.format(**dict(_SEPARABLE_RIGHT, **changes))
+_separable = variant(_SEPARABLE, _SEPARABLE_RIGHT)
 
 
 SEPARABLE_LOOPS = '''
@@ -164,9 +157,7 @@ def separable_savings(k, c_in, c_out, h_out, w_out, depth_multiplier=1):
 
 _SAVINGS_RIGHT = {"multiplier": "depth_multiplier", "bias": " + c_out"}
 
-
-def _savings(**changes) -> str:
-    return _SAVINGS.format(**dict(_SAVINGS_RIGHT, **changes))
+_savings = variant(_SAVINGS, _SAVINGS_RIGHT)
 
 
 # Typical mistakes: (override of one solution cell, the test cells that must lose all their points).
@@ -212,21 +203,10 @@ RIGHT_VARIANTS = {
 
 def wrong_answer_batches() -> dict[str, tuple[list[str], dict[str, str], set[str]]]:
     """:data:`WRONG_ANSWERS` packed into few submissions (``grading_checks.wrong_answer_batches``)."""
-    from tests.notebooks.grading_checks import wrong_answer_batches as pack
-
-    return pack(WRONG_ANSWERS)
+    return _pack(WRONG_ANSWERS)
 
 
 _ALWAYS_EQUAL = '''
-import numpy as np
-
-class Sure(np.ndarray):
-    """An array that equals anything: np.testing.assert_allclose and np.allclose believe it."""
-    def __eq__(self, other):
-        return np.ones(np.broadcast_shapes(self.shape, np.shape(other)), dtype=bool)
-    def __ne__(self, other):
-        return np.zeros(np.broadcast_shapes(self.shape, np.shape(other)), dtype=bool)
-
 class Anything(int):
     def __eq__(self, other):
         return True

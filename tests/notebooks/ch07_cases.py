@@ -1,5 +1,8 @@
 """Known wrong answers and attacks on chapter 7, as solution-cell overrides."""
 
+from tests.notebooks.grading_checks import variant
+from tests.notebooks.grading_checks import wrong_answer_batches as _pack
+
 # --- exercise 1: dense weights -> convolution weights -------------------------------------
 
 _CONVERT = '''
@@ -14,9 +17,7 @@ def dense_to_conv(kernel, bias, input_shape):
 
 _CONVERT_RIGHT = {"kernel_expr": "kernel.reshape(h, w, c, units)", "bias_expr": "np.asarray(bias)"}
 
-
-def _convert(**changes) -> str:
-    return _CONVERT.format(**dict(_CONVERT_RIGHT, **changes))
+_convert = variant(_CONVERT, _CONVERT_RIGHT)
 
 
 CONVERT_BY_LOOPS = '''
@@ -50,9 +51,7 @@ def score_map_geometry(h, w, layers):
 _GEOMETRY_RIGHT = {"field_step": "(kernel - 1) * stride", "stride_update": "*= step",
                    "rows_expr": "(rows - kernel) // step + 1", "cols_expr": "(cols - kernel) // step + 1"}
 
-
-def _geometry(**changes) -> str:
-    return _GEOMETRY.format(**dict(_GEOMETRY_RIGHT, **changes))
+_geometry = variant(_GEOMETRY, _GEOMETRY_RIGHT)
 
 
 # Typical mistakes: (override of one solution cell, the test cells that must lose all their points).
@@ -81,9 +80,7 @@ RIGHT_VARIANTS = {
 
 def wrong_answer_batches() -> dict[str, tuple[list[str], dict[str, str], set[str]]]:
     """:data:`WRONG_ANSWERS` packed into few submissions (``grading_checks.wrong_answer_batches``)."""
-    from tests.notebooks.grading_checks import wrong_answer_batches as pack
-
-    return pack(WRONG_ANSWERS)
+    return _pack(WRONG_ANSWERS)
 
 
 _ALWAYS_EQUAL = '''

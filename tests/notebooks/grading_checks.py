@@ -54,6 +54,18 @@ def grade_chapter(course_factory, assignment: str, submissions: dict[str, dict[s
     return course, grading.cell_scores(course, assignment)
 
 
+def variant(template: str, right: dict[str, str]):
+    """``fill(**changes)``: ``template`` with its slots filled from ``right``, the ``changes`` replacing some.
+
+    The cases modules write each answer once as a template with the right code
+    in its slots, and each known mistake as the slots it changes.
+    """
+    def fill(**changes) -> str:
+        return template.format(**{**right, **changes})
+
+    return fill
+
+
 def wrong_answer_batches(wrong_answers: dict[str, tuple[dict[str, str], set[str]]]
                          ) -> dict[str, tuple[list[str], dict[str, str], set[str]]]:
     """Pack wrong answers (name -> (one-cell overrides, cells they lose)) into few submissions.

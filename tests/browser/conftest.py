@@ -283,6 +283,19 @@ def labelled(scope, widget_class: str, label: str):
         has=scope.page.locator(".widget-label", has_text=label_re))
 
 
+def set_slider(scope, label: str, value) -> None:
+    """Type ``value`` into the editable readout of the slider labelled ``label``, then Enter."""
+    from playwright.sync_api import expect
+
+    slider = labelled(scope, "widget-slider", label)
+    expect(slider).to_have_count(1)
+    readout = slider.locator(".widget-readout")
+    readout.click()
+    readout.press("Control+A")
+    readout.press_sequentially(str(value))
+    readout.press("Enter")
+
+
 def lab_fixture(assignment: str, *, folder=None, env: dict[str, str] | None = None):
     """A module-scoped fixture: JupyterLab serving a copy of one chapter's notebook folder.
 

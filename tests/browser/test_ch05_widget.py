@@ -13,7 +13,7 @@ import time
 import numpy as np
 import pytest
 
-from tests.browser.conftest import lab_fixture, labelled, run_all_cells
+from tests.browser.conftest import lab_fixture, run_all_cells, set_slider
 
 pytestmark = pytest.mark.browser
 
@@ -35,18 +35,6 @@ def lrn_at_pixel(values, depth_radius, bias, alpha, beta):
         out[d] = values[d] / (bias + alpha * np.sum(window ** 2)) ** beta
     return out
 
-
-def _set_slider(scope, label: str, value: str) -> None:
-    """Type ``value`` into the editable readout of the slider labelled ``label``, then Enter."""
-    from playwright.sync_api import expect
-
-    slider = labelled(scope, "widget-slider", label)
-    expect(slider).to_have_count(1)
-    readout = slider.locator(".widget-readout")
-    readout.click()
-    readout.press("Control+A")
-    readout.press_sequentially(value)
-    readout.press("Enter")
 
 
 def _wait_for_value(locator, want: float, timeout_s: float = UI_TIMEOUT_MS / 1000) -> None:
@@ -96,10 +84,10 @@ def test_inhibition_widget_follows_its_sliders(ch05_lab, page):
     expect_readout(PIXEL_ACTIVATIONS[STRONG_CHANNEL], **defaults)
 
     # Radius 0: every channel only normalizes itself; the neighbour is no longer inhibited.
-    _set_slider(widget, "Radius", "0")
+    set_slider(widget, "Radius", "0")
     expect_readout(PIXEL_ACTIVATIONS[STRONG_CHANNEL], **dict(defaults, depth_radius=0))
 
     # A stronger winner and a radius that reaches the far channel (8 channels away).
-    _set_slider(widget, "Strong", "12")
-    _set_slider(widget, "Radius", "8")
+    set_slider(widget, "Strong", "12")
+    set_slider(widget, "Radius", "8")
     expect_readout(12.0, **dict(defaults, depth_radius=8))

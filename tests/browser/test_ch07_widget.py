@@ -13,7 +13,7 @@ import re
 
 import pytest
 
-from tests.browser.conftest import lab_fixture, labelled, open_notebook, run_all_cells
+from tests.browser.conftest import lab_fixture, open_notebook, run_all_cells, set_slider
 
 pytestmark = pytest.mark.browser
 
@@ -24,18 +24,6 @@ UI_TIMEOUT_MS = 60_000
 
 ch07_lab = lab_fixture(ASSIGNMENT, env={"CNN_COURSE_PROFILE": "smoke"})
 
-
-def _set_slider(scope, label: str, value: int) -> None:
-    """Type ``value`` into the editable readout of the slider labelled ``label``, then Enter."""
-    from playwright.sync_api import expect
-
-    slider = labelled(scope, "widget-slider", label)
-    expect(slider).to_have_count(1)
-    readout = slider.locator(".widget-readout")
-    readout.click()
-    readout.press("Control+A")
-    readout.press_sequentially(str(value))
-    readout.press("Enter")
 
 
 def test_canvas_widget_reports_the_window_under_the_digit(ch07_lab, page):
@@ -53,8 +41,8 @@ def test_canvas_widget_reports_the_window_under_the_digit(ch07_lab, page):
     # Move the digit to the top-left corner and then 8 px right, 4 px down: the text follows
     # the controls and every best cell's window lies on the 4-pixel grid.
     for top, left in ((0, 0), (4, 8), (28, 56)):
-        _set_slider(widget, "Top", top)
-        _set_slider(widget, "Left", left)
+        set_slider(widget, "Top", top)
+        set_slider(widget, "Left", left)
         expect(readout).to_contain_text(f"(top, left) = ({top}, {left})", timeout=UI_TIMEOUT_MS)
         text = readout.text_content()
         cell = re.search(r"at cell \((\d+), (\d+)\), which sees pixels rows (\d+)–(\d+), columns (\d+)–(\d+)", text)

@@ -113,28 +113,36 @@ def canvas(digits: np.ndarray, positions: Sequence[tuple[int, int]], size=(56, 8
     return out
 
 
+def _canvas_and_map(image: np.ndarray, grid: np.ndarray, cmap: str, titles: tuple[str, str],
+                    height: float = 3.2):
+    """A figure: the canvas on the left, a 0..1 map of the score grid (with a colour bar) on the right."""
+    import matplotlib.pyplot as plt
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, height))
+    left.imshow(np.squeeze(image), cmap="gray_r")
+    shown = right.imshow(grid, cmap=cmap, vmin=0, vmax=1)
+    fig.colorbar(shown, ax=right, fraction=0.03)
+    for ax, title in zip((left, right), titles, strict=True):
+        ax.set_title(title, fontsize=9)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    return fig, left
+
+
 def plot_score_map(image: np.ndarray, scores: np.ndarray, stride: int, field: int, title: str = ""):
     """The canvas with, for each score-map cell, its winning class where it is confident.
 
     ``scores`` has shape (H', W', 10): cell (i, j) looks at the input window
     starting at (i * stride, j * stride), ``field`` pixels wide.
     """
-    import matplotlib.pyplot as plt
-
     best, conf = scores.argmax(axis=-1), scores.max(axis=-1)
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.2))
-    left.imshow(np.squeeze(image), cmap="gray_r")
+    fig, left = _canvas_and_map(image, conf, "viridis", (
+        "canvas; digits = confident cells' classes",
+        f"score map {scores.shape[0]}x{scores.shape[1]}: top probability"))
     for (i, j), c in np.ndenumerate(best):
         if conf[i, j] > 0.9:
             left.text(j * stride + field / 2, i * stride + field / 2, str(c), color="tab:red",
                       ha="center", va="center", fontsize=8)
-    left.set_title("canvas; digits = confident cells' classes", fontsize=9)
-    shown = right.imshow(conf, cmap="viridis", vmin=0, vmax=1)
-    right.set_title(f"score map {scores.shape[0]}x{scores.shape[1]}: top probability", fontsize=9)
-    fig.colorbar(shown, ax=right, fraction=0.03)
-    for ax in (left, right):
-        ax.set_xticks([])
-        ax.set_yticks([])
     if title:
         fig.suptitle(title, fontsize=10)
     fig.tight_layout()
@@ -170,17 +178,10 @@ def canvas_widget(fcn, digits: np.ndarray, labels: np.ndarray, stride: int = 4, 
                 f"<b class='fcn-best-cell'>({i}, {j})</b>, which sees pixels "
                 f"rows {i * stride}–{i * stride + field - 1}, columns {j * stride}–{j * stride + field - 1}; "
                 f"the cell's winning class there: <b class='fcn-cell-class'>{int(scores[i, j].argmax())}</b>.</p>")
-        fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.0))
-        left.imshow(np.squeeze(image), cmap="gray_r")
+        fig, left = _canvas_and_map(image, heat, "magma", ("canvas (red: best cell's window)",
+                                                            f"P(class {values['cls']}) per cell"), height=3.0)
         left.add_patch(plt.Rectangle((j * stride - 0.5, i * stride - 0.5), field, field, fill=False,
                                      color="tab:red"))
-        left.set_title("canvas (red: best cell's window)", fontsize=9)
-        shown = right.imshow(heat, cmap="magma", vmin=0, vmax=1)
-        right.set_title(f"P(class {values['cls']}) per cell", fontsize=9)
-        fig.colorbar(shown, ax=right, fraction=0.03)
-        for ax in (left, right):
-            ax.set_xticks([])
-            ax.set_yticks([])
         fig.tight_layout()
         return View(html, fig)
 

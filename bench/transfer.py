@@ -51,6 +51,8 @@ def data(per_class: int, n_test: int = 2000):
 def build(size: int, weights: str | None, bn_inference: bool = True):
     """Raw 28x28 grey pixels -> resize -> RGB -> (x - 127) / 128 -> EfficientNet-Lite0 -> 10 classes.
 
+    Returns ``(model, backbone, prep)``; ``prep`` is the model's preprocessing part alone.
+
     ``bn_inference``: the backbone's BatchNorm layers always use their moving
     statistics (right for pretrained weights); from scratch they must use
     batch statistics in training, as usual.
@@ -64,10 +66,10 @@ def build(size: int, weights: str | None, bn_inference: bool = True):
     inputs = keras.Input((28, 28, 1))
     x = layers.Resizing(size, size, interpolation="bilinear")(inputs)
     x = layers.Concatenate()([x, x, x])
-    x = layers.Rescaling(1 / 128, offset=-127 / 128)(x)
-    x = backbone(x, training=False) if bn_inference else backbone(x)
+    prep = keras.Model(inputs, layers.Rescaling(1 / 128, offset=-127 / 128)(x), name="preprocess")
+    x = backbone(prep.output, training=False) if bn_inference else backbone(prep.output)
     x = layers.Dropout(0.2)(x)
-    return keras.Model(inputs, layers.Dense(10, activation="softmax")(x)), backbone
+    return keras.Model(inputs, layers.Dense(10, activation="softmax")(x)), backbone, prep
 
 
 def calibrate_batchnorm(model, x, n: int = 256) -> None:
@@ -115,15 +117,14 @@ def run(mode: str, size: int, epochs: int, train, val, test, seed: int) -> dict:
     import keras
 
     keras.utils.set_random_seed(seed)
-    model, backbone = build(size, "imagenet" if mode.startswith("imagenet") else None,
+    model, backbone, prep = build(size, "imagenet" if mode.startswith("imagenet") else None,
                             bn_inference=mode != "scratch")
     clock, history = [0.0], []
     if mode == "scratch":
         fit(model, train, val, epochs, 1e-3, clock, history, calibrate=True)
     else:
         if mode == "random_frozen":
-            calibrate_batchnorm(backbone, keras.layers.Rescaling(1 / 128, offset=-127 / 128)(
-                keras.ops.repeat(keras.ops.image.resize(train[0][:256], (size, size)), 3, axis=-1)))
+            calibrate_batchnorm(backbone, prep(train[0][:256]))
         backbone.trainable = False
         head_epochs = epochs if mode != "imagenet_finetuned" else epochs // 2
         fit(model, train, val, head_epochs, 1e-3, clock, history)

@@ -43,6 +43,7 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedb
 CELL_TIMEOUTS = {
     "default": {"cpu": 600, "gpu": 300},
     "ch09_mnist": {"cpu": 2400, "gpu": 1200},
+    "ch10_transfer": {"cpu": 1200, "gpu": 1200},
 }
 c.RobustExecute.cell_timeouts = CELL_TIMEOUTS
 c.RobustExecute.test_timeout = 300  # every autograder test cell, whatever the profile
@@ -52,8 +53,9 @@ c.RobustExecute.test_timeout = 300  # every autograder test cell, whatever the p
 # images), files submitted beside the notebook are withheld, a cell the student wrote may hold
 # 8 kB of code and all of them 16 kB (honest answers take 1-2 kB; a pasted model far more), and
 # a model file counts only as its training cell saved it.
-c.RobustExecute.held_out_data = {"ch09_mnist": ["mnist"]}
-c.RobustExecute.trained_models = {"ch09_mnist": {"mnist_model.keras": "ex3_train"}}
+c.RobustExecute.held_out_data = {"ch09_mnist": ["mnist"], "ch10_transfer": ["fashion_mnist"]}
+c.RobustExecute.trained_models = {"ch09_mnist": {"mnist_model.keras": "ex3_train"},
+                                  "ch10_transfer": {"transfer_model.keras": "ex6_train"}}
 c.RobustExecute.max_cell_kb = 8
 c.RobustExecute.max_authored_kb = 16
 # Fallback for a profile missing from the table, and the kernel's start-up handshake.

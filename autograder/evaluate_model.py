@@ -34,7 +34,7 @@ TASKS = {
     "fashion_mnist": ("fashion_mnist", "unit"),
     # A model trained on image files (keras.utils.image_dataset_from_directory): it gets what
     # that loader yields for the test images saved as PNG files, resized to its input size.
-    "fashion_mnist_images": ("fashion_mnist", "pixels"),
+    "fashion_mnist_images": ("fashion_mnist", "pixels"), "ch10_transfer": ("fashion_mnist", "pixels"),
 }
 """Tasks the grader can evaluate a model on.  ``unit``: images scaled to [0, 1] and
 reshaped to the model's input; ``pixels``: float 0..255, resized (bilinear) to the

@@ -19,11 +19,19 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from autograder.evaluate_model import TASKS
+from course.graded_data import TITLES
 from course.thresholds import credit, tiers
 
 MAX_MODEL_BYTES = 200 * 1024 * 1024
 MAX_PARAMS = 5_000_000
 """Largest model accepted as built from scratch (pretrained backbones are far larger)."""
+
+SIZE_RULES = {
+    # task: (largest number of parameters, what the exercise asks for)
+    "ch10_transfer": (10_000_000, "a fine-tuned pretrained backbone with its new head"),
+}
+"""Per-task size limits; a task not listed gets :data:`MAX_PARAMS` for "a CNN built from scratch"."""
 
 
 @dataclass
@@ -105,13 +113,16 @@ def evaluate_model_file(path: Path, task: str, sandbox: bool = True, timeout: in
 
 
 def model_credit(path: str, task: str, profile: str, root: Path, sandbox: bool = True,
-                 min_conv_layers: int = 1, max_params: int = MAX_PARAMS,
+                 min_conv_layers: int = 1, max_params: int | None = None,
                  config=None) -> ModelVerdict:
     """Check, evaluate and grade the model file ``path`` of one submission.
 
-    ``config``: the grader's traitlets configuration (its ``c.Sandbox.*`` settings
-    build the evaluation sandbox).
+    ``max_params``: the largest model accepted (default: the task's
+    :data:`SIZE_RULES` entry, else :data:`MAX_PARAMS`).  ``config``: the grader's
+    traitlets configuration (its ``c.Sandbox.*`` settings build the evaluation sandbox).
     """
+    limit, what = SIZE_RULES.get(task, (MAX_PARAMS, "a CNN built from scratch"))
+    max_params = limit if max_params is None else max_params
     problem = check_model_file(Path(path), root)
     if problem:
         return ModelVerdict(0.0, problem)
@@ -123,11 +134,11 @@ def model_credit(path: str, task: str, profile: str, root: Path, sandbox: bool =
                             result["accuracy"])
     if result["params"] > max_params:
         return ModelVerdict(0.0, f"the model has {result['params']:,} parameters, more than the "
-                                 f"{max_params:,} allowed for a CNN built from scratch in this exercise",
+                                 f"{max_params:,} allowed for {what} in this exercise",
                             result["accuracy"])
     share = credit(task, profile, result["accuracy"])
     table = tiers(task, profile)
     return ModelVerdict(share, f"test accuracy {result['accuracy']:.2%} on {result['n']:,} images, "
-                               f"measured by the grader on the official test set "
+                               f"measured by the grader on the official {TITLES[TASKS[task][0]]} test set "
                                f"({profile} profile: {table['zero']:.1%} earns 0, "
                                f"{table['full']:.1%} earns full points)", result["accuracy"])

@@ -11,7 +11,7 @@ data and budget, inputs resized to ``--size`` pixels inside the model:
 * ``imagenet_finetuned``: that model after its head has trained, with the top
   two stages unfrozen at a 10x lower learning rate (BatchNorm still in inference mode);
 * ``random_frozen``: random weights frozen, a new head (BatchNorm statistics
-  calibrated on training images first, see :func:`calibrate_batchnorm`);
+  calibrated on training images first, see :func:`course.ch10.calibrate_batchnorm`);
 * ``scratch``: random weights, everything trained (BatchNorm in training mode,
   its statistics recalibrated on training images before each evaluation).
 
@@ -30,6 +30,8 @@ import time
 from pathlib import Path
 
 import numpy as np
+
+from course.ch10 import calibrate_batchnorm
 
 RESULTS = Path(__file__).parent / "results"
 
@@ -70,26 +72,6 @@ def build(size: int, weights: str | None, bn_inference: bool = True):
     x = backbone(prep.output, training=False) if bn_inference else backbone(prep.output)
     x = layers.Dropout(0.2)(x)
     return keras.Model(inputs, layers.Dense(10, activation="softmax")(x)), backbone, prep
-
-
-def calibrate_batchnorm(model, x, n: int = 256) -> None:
-    """Set every BatchNorm layer's moving statistics to those of ``n`` training images.
-
-    A network trained from scratch for a few hundred steps has moving averages
-    (momentum 0.99) far from its real statistics, and a frozen random network
-    has the initial ones (mean 0, variance 1): either way inference-mode
-    outputs degenerate to one class.  One forward pass in training mode with
-    momentum 0 replaces them by the statistics of real data; no weight changes.
-    """
-    import keras
-
-    norms = [layer for layer in model._flatten_layers() if isinstance(layer, keras.layers.BatchNormalization)]
-    saved = [layer.momentum for layer in norms]
-    for layer in norms:
-        layer.momentum = 0.0
-    model(x[:n], training=True)
-    for layer, momentum in zip(norms, saved, strict=True):
-        layer.momentum = momentum
 
 
 def fit(model, train, val, epochs: int, lr: float, clock: list[float], history: list[dict],

@@ -21,9 +21,12 @@ import numpy as np
 __all__ = ["FASHION_MNIST_CLASSES", "IMAGE_SUFFIXES", "count_images", "fashion_mnist_folders",
            "write_class_folders"]
 
-FASHION_MNIST_CLASSES = ("T-shirt_top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
-                         "Sneaker", "Bag", "Ankle_boot")
-"""Fashion-MNIST's ten classes, in label order, as folder names."""
+FASHION_MNIST_CLASSES = ("0_T-shirt_top", "1_Trouser", "2_Pullover", "3_Dress", "4_Coat", "5_Sandal",
+                         "6_Shirt", "7_Sneaker", "8_Bag", "9_Ankle_boot")
+"""Fashion-MNIST's ten classes as folder names, in label order.  Loaders number classes in the
+alphanumeric order of their folders (``image_dataset_from_directory`` does), so the label prefix
+makes class ``i`` of a model trained on the folders Fashion-MNIST's label ``i``, the order the
+grader's test labels use."""
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
 """File types ``image_dataset_from_directory`` reads."""

@@ -131,3 +131,18 @@ def test_oversized_models_are_not_from_scratch(keras, tmp_path):
     model.save(tmp_path / "m.keras")
     verdict = model_credit("m.keras", TASK, "cpu", tmp_path, max_params=1000)
     assert verdict.share == 0.0 and "parameters, more than the 1,000 allowed" in verdict.message
+
+
+def test_each_task_has_its_size_rule_and_names_its_test_set(keras, tmp_path):
+    """ch09 allows a CNN built from scratch; ch10 a pretrained backbone (bigger) with its head."""
+    from autograder.models import MAX_PARAMS, SIZE_RULES
+
+    assert SIZE_RULES["ch10_transfer"][0] > MAX_PARAMS > 3_500_000  # Lite0 + head: 3.43 M
+    model = keras.Sequential([keras.Input((16, 16, 3)), keras.layers.Conv2D(4, 3),
+                              keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(10)])
+    model.save(tmp_path / "m.keras")
+    verdict = model_credit("m.keras", "ch10_transfer", "cpu", tmp_path, sandbox=False)
+    assert "on the official Fashion-MNIST test set" in verdict.message, verdict.message
+    assert verdict.accuracy is not None and 0 <= verdict.share <= 1
+    small = model_credit("m.keras", "ch10_transfer", "cpu", tmp_path, sandbox=False, max_params=10)
+    assert "allowed for a fine-tuned pretrained backbone with its new head" in small.message

@@ -37,9 +37,9 @@ def test_fashion_mnist_folders_are_written_once_and_reused(tmp_path, monkeypatch
     root = image_folders.fashion_mnist_folders(tmp_path / "fm", per_class=2)
     counts = image_folders.count_images(root)
     assert counts == dict.fromkeys(sorted(image_folders.FASHION_MNIST_CLASSES), 2)
-    assert sorted(p.name for p in (root / "Trouser").iterdir()) == ["00003.png", "00004.png"]
+    assert sorted(p.name for p in (root / "1_Trouser").iterdir()) == ["00003.png", "00004.png"]
     assert image_folders.fashion_mnist_folders(tmp_path / "fm", per_class=2) == root and len(calls) == 1
-    (root / "Bag" / "00024.png").unlink()
+    (root / "8_Bag" / "00024.png").unlink()
     with pytest.raises(FileExistsError, match="not a complete"):
         image_folders.fashion_mnist_folders(tmp_path / "fm", per_class=2)
 
@@ -54,3 +54,10 @@ def test_keras_reads_the_folders(tmp_path):
     assert ds.class_names == ["cat", "dog"]
     batch, labels = next(iter(ds))
     assert batch.shape == (6, 8, 8, 1) and sorted(np.asarray(labels).tolist()) == [0, 0, 0, 1, 1, 1]
+
+
+def test_folder_order_is_label_order():
+    """Loaders number classes by sorted folder name; that must be Fashion-MNIST's label order."""
+    names = image_folders.FASHION_MNIST_CLASSES
+    assert sorted(names) == list(names)
+    assert [int(n.split("_")[0]) for n in names] == list(range(10))

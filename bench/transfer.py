@@ -1,6 +1,7 @@
 """Time to accuracy of transfer learning vs training from scratch (chapter 10's claim, measured).
 
     .venv/bin/python -m bench.transfer [--per-class 100] [--size 96] [--epochs 6] [--seed 42]
+    .venv/bin/python -m bench.transfer --profile gpu --out transfer_gpu   # chapter 10's gpu budget
 
 On Fashion-MNIST with ``--per-class`` training and validation images per
 class (first images of each class in the training split, disjoint), the same
@@ -17,7 +18,7 @@ data and budget, inputs resized to ``--size`` pixels inside the model:
 
 Each run records validation accuracy per epoch with the elapsed training
 seconds, then the final accuracy on 2,000 official test images.  Prints a
-JSON summary and writes ``bench/results/transfer_cpu.json`` and a plot.
+JSON summary and writes ``bench/results/OUT.json`` (default ``transfer_cpu``) and a plot.
 """
 
 from __future__ import annotations
@@ -130,15 +131,25 @@ def main(argv=None) -> dict:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--modes", nargs="+",
                         default=["imagenet_frozen", "imagenet_finetuned", "random_frozen", "scratch"])
+    parser.add_argument("--profile", choices=["smoke", "cpu", "gpu"],
+                        help="take image size, training images per class (60 %% of the chapter's "
+                             "selection) and epochs from chapter 10's budget (course.ch10.BUDGET)")
+    parser.add_argument("--out", default="transfer_cpu", help="results name in bench/results/ (.json, .png)")
     args = parser.parse_args(argv)
+    if args.profile:
+        from course.ch10 import BUDGET
+
+        budget = BUDGET[args.profile]
+        args.size, args.per_class = budget["image_size"], round(0.6 * budget["per_class"])
+        args.epochs = budget["head_epochs"] + budget["fine_tune_epochs"]
     train, val, test = data(args.per_class)
     runs = [run(m, args.size, args.epochs, train, val, test, args.seed) for m in args.modes]
     summary = {"machine": f"{platform.machine()} {os.cpu_count()} cores", "load_average": os.getloadavg(),
                "per_class": args.per_class, "size": args.size, "epochs": args.epochs, "seed": args.seed,
-               "runs": runs}
+               "profile": args.profile, "runs": runs}
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "transfer_cpu.json").write_text(json.dumps(summary, indent=1))
-    _plot(runs, RESULTS / "transfer_cpu.png")
+    (RESULTS / f"{args.out}.json").write_text(json.dumps(summary, indent=1))
+    _plot(runs, RESULTS / f"{args.out}.png")
     print(json.dumps({r["mode"]: {"test_accuracy": r["test_accuracy"], "seconds": r["history"][-1]["seconds"]}
                       for r in runs}, indent=1))
     return summary

@@ -15,10 +15,12 @@ THRESHOLDS: dict[str, dict[str, dict[str, float]]] = {
         "gpu": {"zero": 0.985, "full": 0.997},
     },
     # Chapter 10: Fashion-MNIST test accuracy of the fine-tuned model (images resized to its input).
-    # cpu: the reference reached 79.1-80.8 % (3 seeds), the same network from scratch 74.3 %.
+    # cpu: the reference reached 79.1-80.8 % (3 seeds) and 79.6 % graded, the same network
+    # trained from scratch on the same data and epochs 72.3-74.3 %.  gpu: no GPU run is recorded
+    # yet, so the cpu figures apply (its budget is larger: the reference can only do better).
     "ch10_transfer": {
         "cpu": {"zero": 0.65, "full": 0.77},
-        "gpu": {"zero": 0.70, "full": 0.88},
+        "gpu": {"zero": 0.65, "full": 0.77},
     },
 }
 

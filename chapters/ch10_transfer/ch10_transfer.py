@@ -174,7 +174,7 @@ def select_images(root, per_class, seed=0):
 _paths, _labels, _names = select_images(root, 100)
 assert _names == sorted(counts), f"class names {_names}"
 assert np.bincount(_labels).tolist() == [100] * len(_names), "100 images of every class"
-assert len(set(_paths)) == len(_paths), "an image was selected twice"
+np.testing.assert_equal(len(set(_paths)), len(_paths), err_msg="an image was selected twice")
 assert all(Path(p).parent.name == _names[k] for p, k in zip(_paths, _labels)), "a label does not match its folder"
 assert select_images(root, 100) == (_paths, _labels, _names), "the same call must give the same selection"
 print("Visible tests passed.")
@@ -185,21 +185,24 @@ from course.probe import probe as _probe
 
 def _selection_case(counts, per_class, seed):
     _root = _folder(Path(_tempfile.mkdtemp()) / "data", counts, size=4, seed=seed)
-    (_root / "class_a" / "notes.txt").write_text("not an image")
+    for _k in range(3):
+        (_root / "class_a" / f"notes{_k}.txt").write_text("not an image")
     (_root / "class_a" / "UPPER.PNG").write_bytes((_root / "class_a" / "00000.png").read_bytes())
-    try:
-        _p, _l, _n = select_images(_root, per_class, seed)
-    except ValueError:
-        return "ValueError"
+    _p, _l, _n = select_images(_root, per_class, seed)
     _again = select_images(_root, per_class, seed)
-    _other = select_images(_root, per_class, seed + 1)[0]
+    _others = [sorted(select_images(_root, per_class, seed + _k)[0]) for _k in (1, 2, 3)]
+    try:
+        select_images(_root, min(counts) + 2, seed)
+        _refused = False
+    except ValueError:
+        _refused = True
     return [list(_n), np.bincount(_l, minlength=len(counts)).tolist(), len(set(_p)) == len(_p),
             all(Path(p).parent.name == _n[k] and Path(p).is_file() for p, k in zip(_p, _l)),
             any(p.endswith(".txt") for p in _p), _again == (_p, _l, _n),
-            sorted(_other) != sorted(_p) if per_class < min(counts) else "all"]
+            any(_o != sorted(_p) for _o in _others), _refused]
 
 _probe("select_images", _selection_case,
-       [([5, 7, 6], 4, 1), ([3, 3], 3, 2), ([12, 9, 10, 11], 8, 3), ([4, 2], 3, 4), ([30, 30], 29, 5)])
+       [([5, 7, 6], 4, 1), ([4, 4], 3, 2), ([12, 9, 10, 11], 8, 3), ([6, 5], 4, 4), ([30, 30], 29, 5)])
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -236,13 +239,15 @@ def split_dataset(paths, labels, val_share=0.2, test_share=0.2, seed=0):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_split_dataset", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
-_parts = split_dataset(_paths, _labels)
+_files = [f"class_{k}/{i:03d}.png" for k in range(10) for i in range(100)]
+_classes = [k for k in range(10) for _ in range(100)]
+_parts = split_dataset(_files, _classes)
 assert set(_parts) == {"train", "val", "test"}, f"keys {set(_parts)}"
 _sizes = {k: len(v[0]) for k, v in _parts.items()}
 assert _sizes == {"train": 600, "val": 200, "test": 200}, f"sizes {_sizes}"
 assert not set(_parts["train"][0]) & set(_parts["test"][0]), "an image is in the training and the test set"
 assert np.bincount(_parts["test"][1]).tolist() == [20] * 10, "the test set must be stratified"
-assert split_dataset(_paths, _labels) == _parts, "the same seed must give the same split"
+assert split_dataset(_files, _classes) == _parts, "the same seed must give the same split"
 print("Visible tests passed.")
 ### BEGIN HIDDEN TESTS
 from collections import Counter as _Counter
@@ -305,7 +310,8 @@ for name, (p, y) in parts.items():
 # `(batch, image_size, image_size, 3)`, pixel values 0–255 (decoded, resized bilinearly, not
 # rescaled), labels integers. With `training=True` the order is shuffled (with `seed`) and differs
 # from epoch to epoch; with `training=False` the batches come in the order of `paths`, the same
-# every time. Cache and prefetch.
+# every time. Cache and prefetch (cache *before* shuffling: a cache placed after `shuffle` stores
+# the first epoch's order and replays it every epoch).
 
 # %% nbgrader={"grade": false, "grade_id": "ex3_make_dataset", "locked": false, "schema_version": 3, "solution": true, "task": false}
 import tensorflow as tf
@@ -327,12 +333,19 @@ def make_dataset(paths, labels, image_size, batch_size, training, seed=0):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_make_dataset", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
-_val = make_dataset(*parts["val"], 48, 16, training=False)
+import tempfile
+
+from course.ch10 import random_image_folder
+
+_root = random_image_folder(Path(tempfile.mkdtemp()) / "visible", [10, 10], size=28)
+_files = sorted(str(f) for f in _root.rglob("*.png"))
+_classes = [int(Path(f).parent.name == "class_b") for f in _files]
+_val = make_dataset(_files, _classes, 48, 16, training=False)
 _x, _y = next(iter(_val))
 assert tuple(_x.shape) == (16, 48, 48, 3), f"image batch shape {tuple(_x.shape)}"
 assert _x.dtype == tf.float32, f"images must be float32, not {_x.dtype}"
 assert 1.0 < float(tf.reduce_max(_x)) <= 255.0 and float(tf.reduce_min(_x)) >= 0.0, "pixel values 0..255"
-assert list(np.asarray(_y)) == list(parts["val"][1][:16]), "validation batches keep the order of paths"
+assert list(np.asarray(_y)) == _classes[:16], "validation batches keep the order of paths"
 _x2, _ = next(iter(_val))
 assert np.array_equal(_x, _x2), "validation batches must be the same every time"
 print("Visible tests passed.")
@@ -417,28 +430,32 @@ augmentation_preview(np.asarray(preview_images), augment)
 #   training and with its moving averages when predicting. Its moving averages hold ImageNet's
 #   statistics; if they were updated on a few small batches of new data, the features every later
 #   layer was trained on would shift, and the first fine-tuning steps would destroy much of what
-#   the backbone knows. Calling the backbone with `backbone(x, training=False)` keeps its BatchNorm
-#   layers in inference mode **even after you unfreeze it** (in Keras 3, a frozen BatchNorm layer
-#   always runs in inference mode; the call argument keeps it so once it is trainable again).
+#   the backbone knows. In Keras 3 a BatchNorm layer whose `trainable` is `False` always runs in
+#   inference mode. Many guides add that calling the backbone as `backbone(x, training=False)`
+#   keeps it in inference mode even after unfreezing; in Keras 3 that is not so: `fit` calls the
+#   model with `training=True`, which overrides the `training=False` recorded in the graph (also
+#   reported as keras-team/keras#20285). The cell below measures it. What keeps BatchNorm in
+#   inference mode while the layers around it train is leaving the BatchNorm layers frozen
+#   (Exercise 5).
 #
 # ### Exercise 4 (3 points) — `build_transfer_model`
 #
 # Write `build_transfer_model(backbone, preprocessing, augment, num_classes, image_size)`: a Keras
 # model taking `(image_size, image_size, 3)` pixel values 0–255 that applies `augment`, then the
-# layers of `preprocessing` in order, then `backbone` **in inference mode**, then `Dropout(0.2)`
-# and a `Dense(num_classes, activation="softmax")` layer. Freeze the backbone
+# layers of `preprocessing` in order, then `backbone`, then `Dropout(0.2)` and a
+# `Dense(num_classes, activation="softmax")` layer. Freeze the backbone
 # (`backbone.trainable = False`) before returning the model, so only the head trains.
 
 # %% nbgrader={"grade": false, "grade_id": "ex4_build_transfer_model", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def build_transfer_model(backbone, preprocessing, augment, num_classes, image_size):
-    """Pixels -> augment -> preprocessing -> frozen backbone (inference mode) -> dropout -> softmax."""
+    """Pixels -> augment -> preprocessing -> frozen backbone -> dropout -> softmax."""
     ### BEGIN SOLUTION
     inputs = keras.Input((image_size, image_size, 3))
     x = augment(inputs)
     for layer in preprocessing:
         x = layer(x)
     backbone.trainable = False
-    x = backbone(x, training=False)
+    x = backbone(x)
     x = keras.layers.Dropout(0.2)(x)
     outputs = keras.layers.Dense(num_classes, activation="softmax")(x)
     return keras.Model(inputs, outputs, name="transfer")
@@ -475,14 +492,13 @@ def _model_case(image_size, classes, seed):
     _head = _model.layers[-1]
     _expected = _keras.ops.convert_to_numpy(_head(_manual))
     _trained = _keras.ops.convert_to_numpy(_model(_x, training=True))
-    _bb.trainable = True  # fine-tuning: BatchNorm must stay in inference mode
-    _means = [_keras.ops.convert_to_numpy(_l.moving_mean) for _l in _bb.layers if isinstance(_l, _keras.layers.BatchNormalization)]
     _model.compile(_keras.optimizers.SGD(0.01), "sparse_categorical_crossentropy")
+    _kernel = _keras.ops.convert_to_numpy(_bb.get_layer("stem_conv").kernel).copy()
     _model.fit(_x, _y, epochs=1, batch_size=8, verbose=0)
-    _after = [_keras.ops.convert_to_numpy(_l.moving_mean) for _l in _bb.layers if isinstance(_l, _keras.layers.BatchNormalization)]
+    _still = np.array_equal(_kernel, _keras.ops.convert_to_numpy(_bb.get_layer("stem_conv").kernel))
     return [list(_model.input_shape[1:]), _model.output_shape[-1], _frozen,
             bool(np.allclose(_plain, _expected, atol=1e-4)), bool(np.allclose(_plain.sum(axis=1), 1, atol=1e-4)),
-            not np.allclose(_trained, _plain), all(np.array_equal(a, b) for a, b in zip(_means, _after))]
+            not np.allclose(_trained, _plain), _still]
 
 _probe("build_transfer_model", _model_case, [(32, 3, 1), (40, 7, 2), (36, 2, 3)])
 ### END HIDDEN TESTS
@@ -493,7 +509,8 @@ _probe("build_transfer_model", _model_case, [(32, 3, 1), (40, 7, 2), (36, 2, 3)]
 # Write `unfreeze_top(backbone, n_blocks)`: make the backbone trainable again, but only the layers of
 # its top `n_blocks` blocks (`course.ch10.backbone_blocks(backbone)` lists the blocks bottom to top
 # as layer-name prefixes: a layer belongs to block `b` if its name is `b` or starts with `b + "_"`),
-# and never a `BatchNormalization` layer. `n_blocks=0` leaves nothing trainable.
+# and never a `BatchNormalization` layer, so that BatchNorm stays in inference mode while the rest
+# of those blocks trains. `n_blocks=0` leaves nothing trainable.
 
 # %% nbgrader={"grade": false, "grade_id": "ex5_unfreeze_top", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def unfreeze_top(backbone, n_blocks):
@@ -519,14 +536,54 @@ print("Visible tests passed.")
 from course.ch10 import tiny_backbone as _tiny, trainable_count as _count
 from course.probe import probe as _probe
 
-def _unfreeze_case(n_blocks, frozen_first):
-    _bb = _tiny(32, n_blocks)
-    _bb.trainable = not frozen_first
-    unfreeze_top(_bb, n_blocks)
-    return [sorted({w.path.split("/")[0] for w in _bb.trainable_weights}), _count(_bb)]
+import keras as _keras
 
-_probe("unfreeze_top", _unfreeze_case, [(0, True), (1, True), (2, False), (3, True), (4, False), (2, True)])
+def _unfreeze_case(n_blocks, seed):
+    _bb = _tiny(32, seed)
+    _bb.trainable = False
+    unfreeze_top(_bb, n_blocks)
+    _names, _n = sorted({w.path.split("/")[0] for w in _bb.trainable_weights}), _count(_bb)
+    _model = _keras.Sequential([_bb, _keras.layers.Dense(2)])
+    _model.compile(_keras.optimizers.SGD(0.01), _keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    _norms = [_l for _l in _bb.layers if isinstance(_l, _keras.layers.BatchNormalization)]
+    _means = [_keras.ops.convert_to_numpy(_l.moving_mean).copy() for _l in _norms]
+    _x = np.random.default_rng(seed).uniform(-1, 1, (8, 32, 32, 3)).astype("float32")
+    _model.fit(_x, np.arange(8) % 2, epochs=1, batch_size=8, verbose=0)
+    _kept = all(np.array_equal(m, _keras.ops.convert_to_numpy(_l.moving_mean)) for m, _l in zip(_means, _norms))
+    unfreeze_top(_bb, 0)
+    return [_names, _n, _kept, _count(_bb)]
+
+_probe("unfreeze_top", _unfreeze_case, [(1, 1), (2, 2), (3, 3), (1, 4), (2, 5), (3, 6)])
 ### END HIDDEN TESTS
+
+# %% [markdown]
+# **`training=False` versus frozen BatchNorm, measured.** The same small backbone, frozen, called
+# two ways inside a model; then unfrozen two ways; one training step each. Which BatchNorm moving
+# means move?
+
+# %%
+def bn_shift(call_inference, freeze_batchnorm):
+    small = tiny_backbone(32, seed=1)
+    small.trainable = False
+    inputs = keras.Input((32, 32, 3))
+    features = small(inputs, training=False) if call_inference else small(inputs)
+    net = keras.Model(inputs, keras.layers.Dense(3)(features))
+    small.trainable = True
+    if freeze_batchnorm:
+        for layer in small.layers:
+            layer.trainable = not isinstance(layer, keras.layers.BatchNormalization)
+    norms = [layer for layer in small.layers if isinstance(layer, keras.layers.BatchNormalization)]
+    means = [keras.ops.convert_to_numpy(layer.moving_mean).copy() for layer in norms]
+    net.compile(keras.optimizers.SGD(0.01), keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    images = np.random.default_rng(0).uniform(0, 255, (8, 32, 32, 3)).astype("float32")
+    net.fit(images, np.arange(8) % 3, epochs=1, batch_size=8, verbose=0)
+    return max(float(np.max(np.abs(keras.ops.convert_to_numpy(layer.moving_mean) - m))) for layer, m in zip(norms, means))
+
+for call_inference in (True, False):
+    for freeze_batchnorm in (False, True):
+        print(f"backbone(x{', training=False' if call_inference else ''}) and "
+              f"{'BatchNorm layers frozen' if freeze_batchnorm else 'everything unfrozen'}: "
+              f"largest moving-mean change {bn_shift(call_inference, freeze_batchnorm):.4f}")
 
 # %% [markdown]
 # ### Exercise 6 (10 points) — fine-tune and save

@@ -17,7 +17,8 @@ the hidden tests.  Chapter-specific tests stay in the chapter's file.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from types import ModuleType
 
 import pytest
@@ -35,6 +36,11 @@ class Chapter:
     notebook in the ``smoke`` profile (chapters whose lessons train but whose
     graded cells do not depend on it).  ``feedback_attack`` is the attack whose
     feedback must show ``feedback_lines`` and none of ``secrets``.
+    ``model_cells`` are graded by a trained model's accuracy, which only the
+    source notebook's profile reaches: students graded in ``smoke`` are not
+    expected to earn them.  ``full_profile`` adds submissions (student ->
+    overrides) graded with the source notebook, in the default profile;
+    ``extra`` adds submissions graded with everyone else, for the chapter's own tests.
     """
 
     assignment: str
@@ -45,10 +51,19 @@ class Chapter:
     feedback_lines: tuple[str, ...]
     secrets: tuple[str, ...] = ()
     smoke: bool = False
+    model_cells: frozenset[str] = frozenset()
+    full_profile: Mapping[str, dict[str, str]] = field(default_factory=dict)
+    extra: Mapping[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def autograded(self) -> set[str]:
         return set(self.points)
+
+    def expected(self, student: str) -> set[str]:
+        """The cells whose points ``student``'s grading profile lets it earn."""
+        if student == "source" or student in self.full_profile or not self.smoke:
+            return self.autograded
+        return self.autograded - self.model_cells
 
 
 def make_tests(ch: Chapter) -> dict:
@@ -63,7 +78,9 @@ def make_tests(ch: Chapter) -> dict:
         submissions = {f"right_{n}": o for n, o in right.items()}
         submissions |= {s: o for s, (_, o, _) in batches.items()}
         submissions |= {f"attack_{n}": cases.attack_overrides(n) for n in cases.ATTACKS}
+        submissions |= dict(ch.extra)
         smoke = {"solved", "blank", *submissions} if ch.smoke else ()
+        submissions |= dict(ch.full_profile)
         return checks.grade_chapter(course_factory, ch.assignment, submissions, smoke=smoke)
 
     def test_every_test_cell_has_hidden_probes(graded):
@@ -74,7 +91,8 @@ def make_tests(ch: Chapter) -> dict:
 
     @pytest.mark.parametrize("student", ["source", "solved"] + [f"right_{n}" for n in sorted(right)])
     def test_solutions_score_full_marks(graded, student):
-        assert checks.auto(graded[1], student, ch.autograded) == ch.points
+        cells = ch.expected(student)
+        assert checks.auto(graded[1], student, cells) == {g: ch.points[g] for g in cells}
 
     def test_blank_release_runs_to_the_end_and_scores_zero(graded):
         checks.check_blank_runs_and_scores_zero(graded[0], ch.assignment, graded[1], ch.autograded)
@@ -86,8 +104,9 @@ def make_tests(ch: Chapter) -> dict:
     @pytest.mark.parametrize("student", sorted(batches))
     def test_wrong_answers_lose_their_points(graded, student):
         names, _, wrong_cells = batches[student]
-        got = checks.auto(graded[1], student, ch.autograded)
-        expected = {g: 0.0 if g in wrong_cells else ch.points[g] for g in ch.autograded}
+        cells = ch.expected(student)
+        got = checks.auto(graded[1], student, cells)
+        expected = {g: 0.0 if g in wrong_cells else ch.points[g] for g in cells}
         assert got == expected, f"mistakes {names}"
 
     @pytest.mark.parametrize("name", sorted(cases.ATTACKS))

@@ -121,3 +121,20 @@ def test_report_format_for_a_gpu():
 def test_backends_without_a_gpu_detector_report_cpu():
     assert env._detect_gpu("numpy") is None
     assert env._framework_version("numpy") is None
+
+
+def test_smoke_profile_runs_tensorflow_functions_eagerly(monkeypatch, capsys):
+    import keras
+    import tensorflow as tf
+
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("only the TensorFlow backend traces graphs")
+    monkeypatch.setenv(env.PROFILE_ENV, "cpu")
+    env.setup("ch00")
+    assert not tf.config.functions_run_eagerly()
+    monkeypatch.setenv(env.PROFILE_ENV, "smoke")
+    try:
+        env.setup("ch00")
+        assert tf.config.functions_run_eagerly()
+    finally:
+        tf.config.run_functions_eagerly(False)

@@ -19,7 +19,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder.evaluate_model import TASKS
+from autograder.evaluate_model import TASKS, grader_seed
 from course.graded_data import TITLES
 from course.thresholds import credit, tiers
 
@@ -40,7 +40,8 @@ class ModelVerdict:
 
     share: float
     message: str
-    accuracy: float | None = None
+    score: float | None = None
+    """The graded figure (test accuracy, or mean IoU for segmentation), when measured."""
 
 
 def check_model_file(path: Path, root: Path, max_bytes: int = MAX_MODEL_BYTES) -> str | None:
@@ -89,14 +90,17 @@ def evaluate_model_file(path: Path, task: str, sandbox: bool = True, timeout: in
         shutil.copyfile(path, inside)
         os.chmod(inside, 0o444)
         cmd = [sys.executable, "-m", "autograder.evaluate_model"]
+        # The canvas seed travels as an argument: the sandbox's environment is an allow-list.
+        seed = [str(grader_seed())] if TASKS[task][1] == "segmentation" else []
         if sandbox:
             try:
-                cmd = sandbox_command([*cmd, "/input/model.keras", task], readonly={private: "/input"},
-                                      config=config, env=env, cpu_time_s=timeout)
+                cmd = sandbox_command([*cmd, "/input/model.keras", task, *seed],
+                                      readonly={private: "/input"}, config=config, env=env,
+                                      cpu_time_s=timeout)
             except RuntimeError as exc:
                 return {"ok": False, "error": f"the model could not be evaluated safely: {exc}"}
         else:
-            cmd = [*cmd, str(inside), task]
+            cmd = [*cmd, str(inside), task, *seed]
         try:
             proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env,
                                   check=False)
@@ -131,14 +135,24 @@ def model_credit(path: str, task: str, profile: str, root: Path, sandbox: bool =
         return ModelVerdict(0.0, result.get("error", "the model could not be evaluated"))
     if result["conv_layers"] < min_conv_layers:
         return ModelVerdict(0.0, "the model has no convolutional layer; this exercise asks for a CNN",
-                            result["accuracy"])
+                            result["score"])
     if result["params"] > max_params:
         return ModelVerdict(0.0, f"the model has {result['params']:,} parameters, more than the "
                                  f"{max_params:,} allowed for {what} in this exercise",
-                            result["accuracy"])
-    share = credit(task, profile, result["accuracy"])
+                            result["score"])
+    share = credit(task, profile, result["score"])
+    return ModelVerdict(share, verdict_message(task, profile, result), result["score"])
+
+
+def verdict_message(task: str, profile: str, result: dict) -> str:
+    """What the student reads about a measured model: the figure, on what, and the thresholds."""
     table = tiers(task, profile)
-    return ModelVerdict(share, f"test accuracy {result['accuracy']:.2%} on {result['n']:,} images, "
-                               f"measured by the grader on the official {TITLES[TASKS[task][0]]} test set "
-                               f"({profile} profile: {table['zero']:.1%} earns 0, "
-                               f"{table['full']:.1%} earns full points)", result["accuracy"])
+    title = TITLES[TASKS[task][0]]
+    if result["metric"] == "mean IoU":
+        return (f"mean IoU {result['score']:.3f} (pixel accuracy {result['accuracy']:.2%}) on "
+                f"{result['n']:,} canvases of official {title} test digits, built and measured by "
+                f"the grader ({profile} profile: {table['zero']:.2f} earns 0, {table['full']:.2f} "
+                f"earns full points)")
+    return (f"test accuracy {result['score']:.2%} on {result['n']:,} images, measured by the grader "
+            f"on the official {title} test set ({profile} profile: {table['zero']:.1%} earns 0, "
+            f"{table['full']:.1%} earns full points)")

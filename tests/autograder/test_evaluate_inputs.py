@@ -42,3 +42,28 @@ def test_image_file_tasks_match_what_image_dataset_from_directory_yields(tmp_pat
 def test_unknown_tasks_are_refused():
     with pytest.raises(ValueError, match="unknown task"):
         evaluate_model.test_data("imagenet")
+
+
+def test_mean_iou_pools_pixels_and_leaves_absent_classes_out():
+    truth = np.array([[0, 0, 1], [0, 2, 2]])
+    pred = np.array([[0, 1, 1], [0, 2, 0]])
+    miou, iou = evaluate_model.mean_iou(pred, truth, 4)
+    np.testing.assert_allclose(iou[:3], [2 / 4, 1 / 2, 1 / 2])
+    assert np.isnan(iou[3]) and miou == 0.5
+    assert evaluate_model.mean_iou(truth, truth, 11)[0] == 1.0
+
+
+def test_segmentation_test_canvases_come_from_test_digits_with_the_grader_seed(monkeypatch):
+    from course.canvases import make_canvases
+    from course.data import load_mnist
+
+    monkeypatch.setenv(evaluate_model.SEGMENTATION_SEED_ENV, "123")
+    assert evaluate_model.grader_seed() == 123
+    x, mask = evaluate_model.segmentation_test_data()
+    _, (digits, labels) = load_mnist()
+    want = make_canvases(digits, labels, evaluate_model.SEGMENTATION_CANVASES, seed=123)
+    assert np.array_equal(x, want[0]) and np.array_equal(mask, want[1])
+    assert x.shape == (evaluate_model.SEGMENTATION_CANVASES, 48, 48)
+    monkeypatch.setenv(evaluate_model.SEGMENTATION_SEED_ENV, "not a number")
+    with pytest.raises(ValueError, match="must be an integer"):
+        evaluate_model.grader_seed()

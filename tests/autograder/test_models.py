@@ -56,10 +56,10 @@ def test_a_real_cnn_is_evaluated_on_the_official_test_set(keras, small_cnn_file)
     _, (x, y) = load_mnist()
     model = keras.saving.load_model(small_cnn_file / "mnist_model.keras")
     in_process = float(np.mean(model.predict(x[..., None] / 255.0, verbose=0).argmax(1) == y))
-    assert verdict.accuracy == pytest.approx(in_process, abs=1e-4)
-    assert 0.8 < verdict.accuracy < 0.99
+    assert verdict.score == pytest.approx(in_process, abs=1e-4)
+    assert 0.8 < verdict.score < 0.99
     assert "10,000 images" in verdict.message
-    assert verdict.share == pytest.approx(credit(TASK, "cpu", verdict.accuracy))
+    assert verdict.share == pytest.approx(credit(TASK, "cpu", verdict.score))
 
 
 def test_missing_symlinked_huge_and_foreign_files_are_refused(small_cnn_file, tmp_path):
@@ -143,6 +143,33 @@ def test_each_task_has_its_size_rule_and_names_its_test_set(keras, tmp_path):
     model.save(tmp_path / "m.keras")
     verdict = model_credit("m.keras", "ch10_transfer", "cpu", tmp_path, sandbox=False)
     assert "on the official Fashion-MNIST test set" in verdict.message, verdict.message
-    assert verdict.accuracy is not None and 0 <= verdict.share <= 1
+    assert verdict.score is not None and 0 <= verdict.share <= 1
     small = model_credit("m.keras", "ch10_transfer", "cpu", tmp_path, sandbox=False, max_params=10)
     assert "allowed for a fine-tuned pretrained backbone with its new head" in small.message
+
+
+def _constant_segmenter(keras, background_logit: float, path):
+    """A fully convolutional model whose every pixel scores ``background_logit`` for class 0."""
+    model = keras.Sequential([keras.Input((48, 48, 1)), keras.layers.Conv2D(11, 1)])
+    model.layers[0].kernel.assign(np.zeros((1, 1, 1, 11), "float32"))
+    model.layers[0].bias.assign(np.array([background_logit] + [0.0] * 10, "float32"))
+    model.save(path)
+
+
+def test_a_segmenter_that_says_background_everywhere_scores_zero(keras, tmp_path):
+    """Pixel accuracy ~92 % (the background's share), mean IoU ~0.08: no points."""
+    _constant_segmenter(keras, 5.0, tmp_path / "segmentation_model.keras")
+    verdict = model_credit("segmentation_model.keras", "ch08_segmentation", "cpu", tmp_path)
+    assert verdict.share == 0.0, verdict.message
+    assert 0.07 < verdict.score < 0.1, verdict.message
+    assert "pixel accuracy 9" in verdict.message and "2,000 canvases of official MNIST test digits" in verdict.message
+    seeded = model_credit("segmentation_model.keras", "ch08_segmentation", "cpu", tmp_path, sandbox=False)
+    assert seeded.score == pytest.approx(verdict.score)
+
+
+def test_a_segmenter_must_score_every_pixel(keras, tmp_path):
+    model = keras.Sequential([keras.Input((48, 48, 1)), keras.layers.Conv2D(11, 3),
+                              keras.layers.GlobalAveragePooling2D()])
+    model.save(tmp_path / "m.keras")
+    verdict = model_credit("m.keras", "ch08_segmentation", "cpu", tmp_path, sandbox=False)
+    assert verdict.share == 0 and "class scores per pixel (48, 48, 11)" in verdict.message, verdict.message

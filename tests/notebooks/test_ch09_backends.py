@@ -43,7 +43,7 @@ def test_the_notebook_runs_on_the_torch_backend(tmp_path, monkeypatch):
     assert "saved mnist_model.keras" in texts
     monkeypatch.delenv("KERAS_BACKEND")
     verdict = model_credit("mnist_model.keras", "ch09_mnist", "cpu", keep)
-    assert verdict.accuracy is not None, verdict.message
+    assert verdict.score is not None, verdict.message
     assert "10,000 images" in verdict.message
 
 

@@ -134,7 +134,7 @@ def test_the_model_brought_beside_the_notebook_would_earn_full_marks(beside_mode
     """Control: the file the blocked attacks bring is worth 10 of 10 if the grader took it."""
     (tmp_path / "mnist_model.keras").write_bytes(beside_model)
     verdict = model_credit("mnist_model.keras", A, "cpu", tmp_path)
-    assert verdict.share == 1.0 and verdict.accuracy >= 0.999, verdict.message
+    assert verdict.share == 1.0 and verdict.score >= 0.999, verdict.message
 
 
 @pytest.mark.parametrize("name", sorted(ch09_cases.BLOCKED))

@@ -57,6 +57,7 @@ __all__ = [
     "describe_sources",
     "keras_cache_dir",
     "last_source",
+    "load_digit_canvases",
     "load_fashion_mnist",
     "load_mnist",
 ]
@@ -175,6 +176,28 @@ def load_fashion_mnist(sources: Iterable[str] | None = None):
         DatasetUnavailableError: If no source works.
     """
     return _load("fashion_mnist", sources)
+
+
+def load_digit_canvases(n_train: int = 4_000, n_val: int = 1_000, size: int = 48,
+                        digits: tuple[int, int] = (1, 3), seed: int = 0):
+    """Chapter 8's segmentation set: MNIST *training* digits on ``size`` × ``size`` canvases.
+
+    Training canvases use training digits 0 to 49,999, validation canvases
+    digits 50,000 to 59,999, so the two never share a digit and neither uses
+    a test digit (the grader builds its test canvases from those).  The
+    digits come from :func:`load_mnist`, with its offline sources.  See
+    :func:`course.canvases.make_canvases` for the layout and the labels.
+
+    Returns:
+        ``((x_train, mask_train), (x_val, mask_val))``: uint8 canvases
+        ``(N, size, size)`` and uint8 masks (0 background, ``d + 1`` digit ``d``).
+    """
+    from course.canvases import make_canvases
+
+    (x, y), _ = load_mnist()
+    train = make_canvases(x[:50_000], y[:50_000], n_train, size, digits, seed=seed)[:2]
+    val = make_canvases(x[50_000:], y[50_000:], n_val, size, digits, seed=seed + 1)[:2]
+    return train, val
 
 
 def describe_sources(name: str = "mnist") -> str:

@@ -42,6 +42,7 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedb
 # CellTimeoutError, the cells after it NotRun (scored 0).  Chapters that train raise theirs.
 CELL_TIMEOUTS = {
     "default": {"cpu": 600, "gpu": 300},
+    "ch08_segmentation": {"cpu": 1200, "gpu": 1200},
     "ch09_mnist": {"cpu": 2400, "gpu": 1200},
     "ch10_transfer": {"cpu": 1200, "gpu": 1200},
 }
@@ -53,8 +54,10 @@ c.RobustExecute.test_timeout = 300  # every autograder test cell, whatever the p
 # images), files submitted beside the notebook are withheld, a cell the student wrote may hold
 # 8 kB of code and all of them 16 kB (honest answers take 1-2 kB; a pasted model far more), and
 # a model file counts only as its training cell saved it.
-c.RobustExecute.held_out_data = {"ch09_mnist": ["mnist"], "ch10_transfer": ["fashion_mnist"]}
-c.RobustExecute.trained_models = {"ch09_mnist": {"mnist_model.keras": "ex3_train"},
+c.RobustExecute.held_out_data = {"ch08_segmentation": ["mnist"], "ch09_mnist": ["mnist"],
+                                 "ch10_transfer": ["fashion_mnist"]}
+c.RobustExecute.trained_models = {"ch08_segmentation": {"segmentation_model.keras": "ex7_train"},
+                                  "ch09_mnist": {"mnist_model.keras": "ex3_train"},
                                   "ch10_transfer": {"transfer_model.keras": "ex6_train"}}
 c.RobustExecute.max_cell_kb = 8
 c.RobustExecute.max_authored_kb = 16

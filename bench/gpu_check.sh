@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Chapter 9 on a GPU: train the gpu-profile reference with Keras on PyTorch (or JAX), report
-# time to 99.5 / 99.6 / 99.7 % and the final test accuracy per seed, and grade the saved model
+# Chapters 9 and 8 on a GPU: train the gpu-profile references with Keras on PyTorch (or JAX),
+# report time to 99.5 / 99.6 / 99.7 % and the final test accuracy per seed (ch09), the final
+# test mean IoU with and without skip connections per seed (ch08), and grade the saved models
 # through autograder.evaluate_model (what the grader runs).  For a GPU machine with no
 # TensorFlow and no internet: make the wheels here first (bench/gpu_wheels.sh), then there
 #     bash bench/gpu_check.sh            # with .whl carried; results in $OUT (or bench/results)
@@ -21,6 +22,9 @@ command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,memory.total,dri
 # shellcheck disable=SC2086
 "$PY" -m bench.ch09_time_to_accuracy --profile gpu --seeds 42 43 44 --save "$OUT/ch09_gpu_model.keras" \
   --out "$OUT/ch09_time_to_accuracy_gpu.json" ${GPU_CHECK_ARGS:-} > "$OUT/ch09_gpu_check.log"
+# shellcheck disable=SC2086
+"$PY" -m bench.ch08_time_to_miou --profile "${CH08_PROFILE:-gpu}" --seeds ${CH08_SEEDS:-0 1 2} \
+  --save "$OUT/ch08_gpu_model.keras" --out "$OUT/ch08_time_to_miou_gpu.json" >> "$OUT/ch09_gpu_check.log"
 "$PY" - "$OUT" <<'PYEOF'
 import json, subprocess, sys
 from pathlib import Path
@@ -42,5 +46,17 @@ line = next((l for l in reversed(verdict.stdout.splitlines()) if l.startswith("{
 graded = json.loads(line)
 (out / "ch09_gpu_graded.json").write_text(json.dumps(graded) + "\n")
 print(f"graded by autograder.evaluate_model: {graded}")
-sys.exit(0 if graded.get("ok") else 1)
+seg = json.loads((out / "ch08_time_to_miou_gpu.json").read_text())
+for name, figures in seg["models"].items():
+    f = figures["final_test_miou"]
+    print(f"ch08 {name}: final test mean IoU median {f['median']:.3f} (min {f['min']:.3f}, max {f['max']:.3f}), "
+          f"training {figures['train_s']['median']:.0f} s median, profile {seg['profile']}")
+verdict = subprocess.run([sys.executable, "-m", "autograder.evaluate_model",
+                          str(out / "ch08_gpu_model.keras"), "ch08_segmentation"],
+                         capture_output=True, text=True, check=False)
+line = next((l for l in reversed(verdict.stdout.splitlines()) if l.startswith("{")), "{}")
+seg_graded = json.loads(line)
+(out / "ch08_gpu_graded.json").write_text(json.dumps(seg_graded) + "\n")
+print(f"ch08 graded by autograder.evaluate_model: {seg_graded}")
+sys.exit(0 if graded.get("ok") and seg_graded.get("ok") else 1)
 PYEOF

@@ -34,7 +34,6 @@ from pathlib import Path
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-RELEASE_DIR = REPO_ROOT / "release"
 CHROMIUM = os.environ.get("CNN_COURSE_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -296,17 +295,22 @@ def set_slider(scope, label: str, value) -> None:
     readout.press("Enter")
 
 
-def lab_fixture(assignment: str, *, folder=None, env: dict[str, str] | None = None):
+def lab_fixture(assignment: str, *, folder=None, serve: str = "release",
+                env: dict[str, str] | None = None):
     """A module-scoped fixture: JupyterLab serving a copy of one chapter's notebook folder.
 
-    ``folder(tmp_path_factory) -> Path`` makes the folder to serve (default:
-    ``release/ASSIGNMENT``); ``env`` is set while the server starts, so its kernels
-    inherit it and no other test sees it.  The fixture is named ``chNN_lab``.
+    ``folder(tmp_path_factory) -> Path`` makes the folder to serve; without it the
+    committed ``SERVE/ASSIGNMENT`` is served, ``serve`` being ``"release"`` (the student
+    notebook) or ``"source"`` (solutions in place, so Run All reaches every widget).
+    ``env`` is set while the server starts, so its kernels inherit it and no other test
+    sees it.  The fixture is named ``chNN_lab``.
     """
+    if serve not in ("release", "source"):
+        raise ValueError(f"serve must be 'release' or 'source', not {serve!r}")
     @pytest.fixture(scope="module", name=f"{assignment[:4]}_lab")
     def lab(tmp_path_factory) -> LabServer:
         _require_browser_stack()
-        source = folder(tmp_path_factory) if folder else RELEASE_DIR / assignment
+        source = folder(tmp_path_factory) if folder else REPO_ROOT / serve / assignment
         with pytest.MonkeyPatch.context() as mp:
             for key, value in (env or {}).items():
                 mp.setenv(key, value)

@@ -9,11 +9,9 @@ redraws it for another canvas, and that the overlay toggle keeps it working.
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
-from tests.browser.conftest import REPO_ROOT, lab_fixture, open_notebook, run_all_cells, set_slider
+from tests.browser.conftest import lab_fixture, open_notebook, run_all_cells, set_slider
 
 pytestmark = pytest.mark.browser
 
@@ -23,13 +21,7 @@ RUN_TIMEOUT_MS = 300_000  # TensorFlow import and two one-epoch training runs
 UI_TIMEOUT_MS = 60_000
 
 
-def _source_folder(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("ch08-source") / ASSIGNMENT
-    shutil.copytree(REPO_ROOT / "source" / ASSIGNMENT, folder)
-    return folder
-
-
-ch08_lab = lab_fixture(ASSIGNMENT, folder=_source_folder, env={"CNN_COURSE_PROFILE": "smoke"})
+ch08_lab = lab_fixture(ASSIGNMENT, serve="source", env={"CNN_COURSE_PROFILE": "smoke"})
 
 
 def test_segmentation_explorer_redraws_per_canvas(ch08_lab, page):

@@ -12,11 +12,9 @@ unchanged at prediction time.
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
-from tests.browser.conftest import REPO_ROOT, lab_fixture, open_notebook, run_all_cells, set_slider
+from tests.browser.conftest import lab_fixture, open_notebook, run_all_cells, set_slider
 
 pytestmark = pytest.mark.browser
 
@@ -26,13 +24,7 @@ RUN_TIMEOUT_MS = 400_000  # TensorFlow import, the weights' conversion and two s
 UI_TIMEOUT_MS = 60_000
 
 
-def _source_folder(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("ch10-source") / ASSIGNMENT
-    shutil.copytree(REPO_ROOT / "source" / ASSIGNMENT, folder)
-    return folder
-
-
-ch10_lab = lab_fixture(ASSIGNMENT, folder=_source_folder, env={"CNN_COURSE_PROFILE": "smoke"})
+ch10_lab = lab_fixture(ASSIGNMENT, serve="source", env={"CNN_COURSE_PROFILE": "smoke"})
 
 
 def test_freeze_explorer_and_augmentation_preview(ch10_lab, page):

@@ -25,13 +25,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
-import resource
-import statistics
 import time
 from pathlib import Path
 
-from bench.ch09_time_to_accuracy import cpu_name, device_name
+from bench.ch09_time_to_accuracy import run_context, spread
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = Path(__file__).parent / "results"
@@ -113,28 +110,13 @@ def run(profile: str, seed: int, save: Path | None = None) -> dict:
 
 def summarize(profile: str, runs: list[dict]) -> dict:
     """Median and spread over the seeds, with the machine and its load."""
-    import keras
-
     from course.ch08 import BUDGET
 
-    models = {}
-    for name in MODELS:
-        finals = [r[name]["final_test_miou"] for r in runs]
-        times = [r[name]["train_s_total"] for r in runs]
-        models[name] = {"final_test_miou": {"median": statistics.median(finals), "min": min(finals),
-                                            "max": max(finals)},
-                        "train_s": {"median": statistics.median(times), "min": min(times), "max": max(times)},
-                        "params": runs[0][name]["params"]}
-    return {
-        "profile": profile, "budget": BUDGET[profile], "seeds": [r["seed"] for r in runs],
-        "backend": keras.backend.backend(), "keras": keras.__version__, "device": device_name(),
-        "machine": f"{cpu_name()}, {os.cpu_count()} cores, {platform.machine()}, "
-                   f"Python {platform.python_version()}",
-        "models": models,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
-        "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
-        "runs": runs,
-    }
+    models = {name: {"final_test_miou": spread([r[name]["final_test_miou"] for r in runs]),
+                     "train_s": spread([r[name]["train_s_total"] for r in runs]),
+                     "params": runs[0][name]["params"]} for name in MODELS}
+    return {"profile": profile, "budget": BUDGET[profile], "seeds": [r["seed"] for r in runs],
+            "models": models, **run_context(), "runs": runs}
 
 
 def plot(result: dict, path: Path) -> None:

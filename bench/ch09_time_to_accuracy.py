@@ -100,6 +100,22 @@ def device_name() -> str:
     return "CPU"
 
 
+def spread(values: list[float]) -> dict:
+    """``{"median", "min", "max"}`` of ``values`` (a figure over seeds)."""
+    return {"median": statistics.median(values), "min": min(values), "max": max(values)}
+
+
+def run_context() -> dict:
+    """Backend, versions, device, machine, peak memory and load: what every result states."""
+    import keras
+
+    return {"backend": keras.backend.backend(), "keras": keras.__version__, "device": device_name(),
+            "machine": f"{cpu_name()}, {os.cpu_count()} cores, {platform.machine()}, "
+                       f"Python {platform.python_version()}",
+            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
+            "load_average_at_end": [round(x, 2) for x in os.getloadavg()]}
+
+
 def split(limit: int | None):
     """The notebook's data: train/validation split of the training set, the test set."""
     import numpy as np
@@ -168,8 +184,6 @@ def run(profile: str, seed: int, epochs: int | None = None, limit: int | None = 
 
 def summarize(profile: str, runs: list[dict], limit: int | None) -> dict:
     """Median and spread over the seeds, with the machine and its load."""
-    import keras
-
     finals = [r["final_test_accuracy"] for r in runs]
     times = [r["train_s_total"] for r in runs]
     reached = {}
@@ -180,16 +194,8 @@ def summarize(profile: str, runs: list[dict], limit: int | None) -> dict:
                         "median_train_s": statistics.median(hits) if hits else None}
     return {
         "profile": profile, "seeds": [r["seed"] for r in runs], "limit": limit,
-        "backend": keras.backend.backend(), "keras": keras.__version__, "device": device_name(),
-        "machine": f"{cpu_name()}, {os.cpu_count()} cores, {platform.machine()}, "
-                   f"Python {platform.python_version()}",
-        "final_test_accuracy": {"median": statistics.median(finals), "min": min(finals),
-                                "max": max(finals)},
-        "train_s": {"median": statistics.median(times), "min": min(times), "max": max(times)},
-        "reached": reached,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
-        "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
-        "runs": runs,
+        "final_test_accuracy": spread(finals), "train_s": spread(times), "reached": reached,
+        **run_context(), "runs": runs,
     }
 
 

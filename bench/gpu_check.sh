@@ -29,6 +29,19 @@ command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,memory.total,dri
 import json, subprocess, sys
 from pathlib import Path
 out = Path(sys.argv[1])
+
+
+def grade(chapter, task):
+    """What the grader's evaluation prints for OUT/CHAPTER_gpu_model.keras, also saved as JSON."""
+    proc = subprocess.run([sys.executable, "-m", "autograder.evaluate_model",
+                           str(out / f"{chapter}_gpu_model.keras"), task],
+                          capture_output=True, text=True, check=False)
+    line = next((l for l in reversed(proc.stdout.splitlines()) if l.startswith("{")), "{}")
+    verdict = json.loads(line)
+    (out / f"{chapter}_gpu_graded.json").write_text(json.dumps(verdict) + "\n")
+    return verdict
+
+
 result = json.loads((out / "ch09_time_to_accuracy_gpu.json").read_text())
 print(f"device {result['device']}, backend {result['backend']}, keras {result['keras']}, "
       f"profile {result['profile']}, seeds {result['seeds']}")
@@ -39,24 +52,14 @@ for run in result["runs"]:
           f"({run['train_s_total']} s); {times}")
 acc = result["final_test_accuracy"]
 print(f"final test accuracy: median {acc['median']:.2%} (min {acc['min']:.2%}, max {acc['max']:.2%})")
-verdict = subprocess.run([sys.executable, "-m", "autograder.evaluate_model",
-                          str(out / "ch09_gpu_model.keras"), "ch09_mnist"],
-                         capture_output=True, text=True, check=False)
-line = next((l for l in reversed(verdict.stdout.splitlines()) if l.startswith("{")), "{}")
-graded = json.loads(line)
-(out / "ch09_gpu_graded.json").write_text(json.dumps(graded) + "\n")
+graded = grade("ch09", "ch09_mnist")
 print(f"graded by autograder.evaluate_model: {graded}")
 seg = json.loads((out / "ch08_time_to_miou_gpu.json").read_text())
 for name, figures in seg["models"].items():
     f = figures["final_test_miou"]
     print(f"ch08 {name}: final test mean IoU median {f['median']:.3f} (min {f['min']:.3f}, max {f['max']:.3f}), "
           f"training {figures['train_s']['median']:.0f} s median, profile {seg['profile']}")
-verdict = subprocess.run([sys.executable, "-m", "autograder.evaluate_model",
-                          str(out / "ch08_gpu_model.keras"), "ch08_segmentation"],
-                         capture_output=True, text=True, check=False)
-line = next((l for l in reversed(verdict.stdout.splitlines()) if l.startswith("{")), "{}")
-seg_graded = json.loads(line)
-(out / "ch08_gpu_graded.json").write_text(json.dumps(seg_graded) + "\n")
+seg_graded = grade("ch08", "ch08_segmentation")
 print(f"ch08 graded by autograder.evaluate_model: {seg_graded}")
 sys.exit(0 if graded.get("ok") and seg_graded.get("ok") else 1)
 PYEOF

@@ -105,6 +105,14 @@ def autograded_notebook(course: Path, assignment: str, student: str):
     return nbformat.read(course / "autograded" / student / assignment / f"{assignment}.ipynb", as_version=4)
 
 
+def cell_text(course: Path, assignment: str, student: str, grade_id: str) -> str:
+    """The text of every output of cell ``grade_id`` in ``student``'s autograded notebook, one per line."""
+    nb = autograded_notebook(course, assignment, student)
+    cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+    return "\n".join(o.get("text", "") or o.get("evalue", "") or str(o.get("data", {}).get("text/plain", ""))
+                     for o in cell.outputs)
+
+
 def check_probed_cells(course: Path, assignment: str, cells: set[str]) -> dict:
     """Every autograded cell, and only those, has hidden probes in the reference record."""
     ref = json.loads((course / ".grading/references" / assignment / f"{assignment}.json").read_text())

@@ -19,7 +19,7 @@ import pytest
 from autograder.models import model_credit
 from autograder.tamper import read_flags
 from tests.notebooks import ch08_cases
-from tests.notebooks.grading_checks import autograded_notebook
+from tests.notebooks.grading_checks import cell_text
 from tests.notebooks.standard_tests import Chapter, make_tests
 
 pytestmark = pytest.mark.slow
@@ -36,21 +36,13 @@ CHAPTER = Chapter(
 globals().update(make_tests(CHAPTER))
 
 
-def cell_text(course, student: str, grade_id: str) -> str:
-    """The text outputs of one cell of ``student``'s autograded notebook."""
-    nb = autograded_notebook(course, A, student)
-    cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
-    return "\n".join(o.get("text", "") or o.get("evalue", "") or str(o.get("data", {}).get("text/plain", ""))
-                     for o in cell.outputs)
-
-
 def miou(message: str) -> float:
     return float(re.search(r"mean IoU ([\d.]+)", message).group(1))
 
 
 def test_the_unet_earns_full_marks_and_the_noskip_model_far_less(graded):
     course, scores = graded
-    reference = cell_text(course, "source", "test_model_file")
+    reference = cell_text(course, A, "source", "test_model_file")
     folder = course / "autograded" / "source" / A
     noskip = model_credit("noskip_model.keras", A, "cpu", folder)
     print(f"\nU-Net: {reference}\nno skips: {noskip.message}")

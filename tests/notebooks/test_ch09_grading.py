@@ -29,6 +29,7 @@ from autograder.models import model_credit
 from autograder.tamper import read_flags
 from course.thresholds import tiers
 from tests.notebooks import ch09_cases
+from tests.notebooks.grading_checks import cell_text
 from tests.notebooks.submissions import ROOT, make_submission, solved_sources
 
 pytestmark = pytest.mark.slow
@@ -79,10 +80,7 @@ def auto(scores, student):
 
 def model_message(course, student) -> str:
     """The verdict text of the model cell in the autograded notebook."""
-    nb = nbformat.read(course / "autograded" / student / A / f"{A}.ipynb", as_version=4)
-    cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "test_model_file")
-    return "\n".join(o.get("text", "") or o.get("evalue", "") or str(o.get("data", {}).get("text/plain", ""))
-                     for o in cell.outputs)
+    return cell_text(course, A, student, "test_model_file")
 
 
 def test_every_submission_is_graded(graded):

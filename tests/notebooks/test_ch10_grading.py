@@ -17,7 +17,7 @@ import pytest
 
 from autograder.tamper import read_flags
 from tests.notebooks import ch10_cases
-from tests.notebooks.grading_checks import autograded_notebook
+from tests.notebooks.grading_checks import autograded_notebook, cell_text
 from tests.notebooks.standard_tests import Chapter, make_tests
 
 pytestmark = pytest.mark.slow
@@ -37,10 +37,7 @@ globals().update(make_tests(CHAPTER))
 
 def model_message(course, student) -> str:
     """The verdict text of the model cell in ``student``'s autograded notebook."""
-    nb = autograded_notebook(course, A, student)
-    cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "test_model_file")
-    return "\n".join(o.get("text", "") or o.get("evalue", "") or str(o.get("data", {}).get("text/plain", ""))
-                     for o in cell.outputs)
+    return cell_text(course, A, student, "test_model_file")
 
 
 def accuracy(message: str) -> float:

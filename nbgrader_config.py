@@ -10,6 +10,8 @@ student-written nbgrader markers inert (DisableRegionMarkers), records a tamper 
 (ReportTampering); feedback never shows hidden test code.
 """
 
+import os
+
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import (
     AssignLatePenalties,
@@ -34,6 +36,11 @@ from autograder.tamper import ReportTampering
 c = get_config()  # noqa: F821 - provided by traitlets when this file is loaded
 
 c.CourseDirectory.course_id = "cnn-course"
+# The gradebook: nbgrader's default SQLite file gradebook.db, or the database named by
+# CNN_COURSE_DB_URL (e.g. postgresql+psycopg://grader@db.example.org/cnn_course_2027, one
+# database per course: nbgrader's assignment names are unique per database).
+if os.environ.get("CNN_COURSE_DB_URL"):
+    c.CourseDirectory.db_url = os.environ["CNN_COURSE_DB_URL"]
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback",
                             "*.keras.tmp"]
 

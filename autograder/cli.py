@@ -5,7 +5,8 @@ Run it from the course root (the repository root)::
     cnn-course lab                      # JupyterLab on the course, nbgrader extensions on
     cnn-course release [ASSIGNMENT...]  # nbgrader generate_assignment (source/ -> release/)
     cnn-course references ASSIGNMENT    # build the trusted reference records
-    cnn-course grade ASSIGNMENT [--student ID] [--jobs N] [--force]  # autograde, feedback, grades.csv
+    cnn-course grade ASSIGNMENT [--student ID] [--jobs N | --cluster local:N | --scheduler ADDR]
+                                [--timeout S] [--force]       # autograde, feedback, grades.csv
 """
 
 from __future__ import annotations
@@ -92,7 +93,9 @@ def _cmd_grade(args) -> int:
               "every affected feedback file says so", file=sys.stderr)
     outcomes = batch.grade_batch(args.root, args.assignment, students, jobs=args.jobs,
                                  force=args.force, progress=not args.quiet,
-                                 allow_unsandboxed=args.allow_unsandboxed)
+                                 allow_unsandboxed=args.allow_unsandboxed,
+                                 cluster=args.scheduler or args.cluster, gpu=args.gpu,
+                                 worker_timeout=args.timeout)
     failed = {s: o.message for s, o in outcomes.items() if o.status == "failed"}
     try:
         grading.generate_feedback(args.root, args.assignment)
@@ -165,6 +168,18 @@ def build_parser() -> argparse.ArgumentParser:
                        help="grade only this student (repeatable); default: every submission")
     grade.add_argument("--jobs", "-j", type=int, default=1,
                        help="parallel grading workers (one process writes the gradebook)")
+    where = grade.add_mutually_exclusive_group()
+    where.add_argument("--cluster", metavar="local:N",
+                       help="grade on a Dask LocalCluster of N worker processes")
+    where.add_argument("--scheduler", metavar="ADDRESS",
+                       help="grade on a running Dask cluster (e.g. tcp://grader:8786); its workers "
+                            "need the cnn-course package, bubblewrap and one thread each")
+    grade.add_argument("--gpu", action="store_true",
+                       help="with a Dask cluster: each task asks for one GPU resource (workers "
+                            "started with --resources GPU=1, each pinned to one device)")
+    grade.add_argument("--timeout", type=float, metavar="SECONDS",
+                       help="deadline of one submission's whole grading run (on a local worker or a "
+                            "Dask task); past it the submission is recorded as not graded")
     grade.add_argument("--force", action="store_true", help="regrade already graded submissions")
     grade.add_argument("--quiet", action="store_true", help="no progress bar")
     grade.add_argument("--allow-unsandboxed", action="store_true",

@@ -18,9 +18,17 @@ class GradingError(RuntimeError):
     """An nbgrader step failed as a whole (not one student's notebook)."""
 
 
-def run_nbgrader(course_root: Path, *args: str, timeout: float | None = None) -> subprocess.CompletedProcess:
-    """Run ``nbgrader ARGS...`` in ``course_root`` and return the finished process."""
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL=os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2"))
+def run_nbgrader(course_root: Path, *args: str, timeout: float | None = None,
+                 unset: tuple[str, ...] = (), env: dict[str, str] | None = None
+                 ) -> subprocess.CompletedProcess:
+    """Run ``nbgrader ARGS...`` in ``course_root`` and return the finished process.
+
+    ``unset``: environment variables the process does not inherit; ``env``: extra ones.
+    """
+    extra = env or {}
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL=os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2"), **extra)
+    for name in unset:
+        env.pop(name, None)
     # nbgrader runs `alembic` and kernels from PATH: put this interpreter's bin first.
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
     cmd = [sys.executable, "-m", "autograder.nbgrader_main", *args]  # nbgrader, started faster
@@ -73,7 +81,7 @@ def cell_scores(course_root: Path, assignment: str) -> dict[str, dict[str, tuple
 
     from autograder.layout import CourseLayout
 
-    url = f"sqlite:///{CourseLayout.at(course_root).gradebook}"
+    url = CourseLayout.at(course_root).db_url
     out: dict[str, dict[str, tuple[float, float]]] = {}
     with Gradebook(url) as gb:
         for sub in gb.assignment_submissions(assignment):

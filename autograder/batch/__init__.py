@@ -5,14 +5,17 @@ by a *worker*: ``nbgrader autograde`` with the course's own
 ``nbgrader_config.py`` (the sandboxed, probe-scoring pipeline), run in a
 private scratch copy of the course that holds only what grading needs: the
 configuration, ``source/`` and ``release/`` of the assignment, its trusted
-reference records, a consistent snapshot of the gradebook and that one
-submission.  Workers never write the course's gradebook, so any number can
-run at once (``--jobs N``).
+reference records, a private SQLite gradebook with the assignment's
+definitions and that student's rows (:func:`autograder.gradebook.worker_gradebook`)
+and that one submission.  Workers never write the course's gradebook, so any
+number can run at once: ``--jobs N`` local threads, or Dask tasks that carry
+these files as bytes (``--cluster local:N`` / ``--scheduler ADDRESS``,
+:mod:`autograder.batch.cluster`).
 
 The calling process is the **single writer**.  As each worker finishes, it
 copies the autograded notebook, the tamper report and the worker's log into
-the course, merges the worker's grades and comments into ``gradebook.db``
-through nbgrader's :class:`~nbgrader.api.Gradebook` API, and only then writes
+the course, merges the worker's grades and comments into the course
+gradebook (``c.CourseDirectory.db_url``: SQLite or PostgreSQL) through nbgrader's :class:`~nbgrader.api.Gradebook` API, and only then writes
 a completion marker ``.grading/done/ASSIGNMENT/STUDENT.json`` holding the
 SHA-256 of the submitted files.  A batch that is interrupted at any point
 (a worker killed, the whole command killed) is resumed by running the same
@@ -34,10 +37,12 @@ import queue
 import shutil
 import tempfile
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 from autograder import grading
+from autograder.batch.cluster import TaskResult
 from autograder.batch.ledger import (
     GRADING_ERROR_FILE,
     GRADING_NOTE_FILE,
@@ -47,7 +52,8 @@ from autograder.batch.ledger import (
 )
 from autograder.batch.preflight import ensure_references, preflight
 from autograder.batch.worker import SANDBOX_UID_BASE, failure_message, run_worker
-from autograder.batch.writer import commit_result, record_zero, write_error_notes, write_log
+from autograder.batch.writer import commit_result, write_error_notes, write_log
+from autograder.gradebook import check_gradebook, has_assignment, record_zero
 from autograder.layout import CourseLayout
 
 __all__ = ["GRADING_ERROR_FILE", "GRADING_NOTE_FILE", "Outcome", "grade_batch", "write_error_notes"]
@@ -56,19 +62,24 @@ __all__ = ["GRADING_ERROR_FILE", "GRADING_NOTE_FILE", "Outcome", "grade_batch", 
 def grade_batch(root: Path, assignment: str, students: list[str] | None = None, jobs: int = 1,
                 force: bool = False, progress: bool = True,
                 worker_timeout: float | None = None,
-                allow_unsandboxed: bool = False) -> dict[str, Outcome]:
+                allow_unsandboxed: bool = False, cluster: str | None = None,
+                gpu: bool = False) -> dict[str, Outcome]:
     """Grade many submissions with ``jobs`` parallel workers and one gradebook writer.
 
     Returns ``{student: Outcome}`` for every requested student; never raises
-    for a single submission's failure.  ``allow_unsandboxed`` lets workers grade
-    without bubblewrap *only* where it is unusable (each such notebook then
-    starts with :data:`autograder.execute.UNSANDBOXED_WARNING`).
+    for a single submission's failure (a lost Dask scheduler stops the batch with
+    :class:`~autograder.batch.cluster.ClusterUnavailable`).  ``allow_unsandboxed`` lets
+    workers grade without bubblewrap *only* where it is unusable (each such notebook
+    then starts with :data:`autograder.execute.UNSANDBOXED_WARNING`).  ``cluster``:
+    ``"local:N"`` or a Dask scheduler address, instead of the local pool of ``jobs``
+    (see :mod:`autograder.batch.cluster`); ``gpu``: Dask tasks ask for a ``GPU`` resource.
     """
     from tqdm import tqdm
 
     root = Path(root).resolve()
     layout = CourseLayout.at(root)
-    if not layout.gradebook.exists():
+    check_gradebook(layout.db_url)  # a server that does not answer stops the batch here
+    if not has_assignment(layout.db_url, assignment):  # schema and assignment before fan-out
         grading.generate_assignment(root, assignment)
     students = students or grading.submitted_students(root, assignment)
     outcomes: dict[str, Outcome] = {}
@@ -78,27 +89,61 @@ def grade_batch(root: Path, assignment: str, students: list[str] | None = None, 
         if not layout.submitted_dir(assignment, student).is_dir():
             outcomes[student] = Outcome(student, "failed", f"no submission folder "
                                         f"submitted/{student}/{assignment}")
-            record_zero(layout.gradebook, assignment, student)
+            record_zero(layout.db_url, assignment, student)
         elif not force and is_graded(root, assignment, student):
             outcomes[student] = Outcome(student, "skipped", "already graded")
         else:
             fatal, notes[student] = preflight(root, assignment, student)
             if fatal:
                 outcomes[student] = Outcome(student, "failed", fatal)
-                record_zero(layout.gradebook, assignment, student)
+                record_zero(layout.db_url, assignment, student)
             else:
                 todo.append(student)
     if todo:
         ensure_references(root, assignment)
 
+    stamps = {s: fingerprint(layout.submitted_dir(assignment, s)) for s in todo}
+    if cluster:
+        from autograder.batch.cluster import grade_on_dask
+
+        results = grade_on_dask(root, assignment, todo, cluster, timeout=worker_timeout,
+                                allow_unsandboxed=allow_unsandboxed, gpu=gpu)
+    else:
+        results = _grade_locally(root, assignment, todo, jobs, worker_timeout, allow_unsandboxed)
+    with tqdm(total=len(todo), desc=f"grading {assignment}", unit="submission",
+              disable=not progress) as bar:
+        for result in results:
+            student, seconds = result.student, result.seconds
+            try:
+                write_log(root, assignment, student, result.log or result.reason or "")
+                if result.code == 0 and result.scratch is not None:
+                    commit_result(root, result.scratch, assignment, student, result.log, stamps[student],
+                                  seconds=result.worker_seconds or seconds)
+                    outcomes[student] = Outcome(student, "graded", "; ".join(notes[student]), seconds)
+                else:
+                    record_zero(layout.db_url, assignment, student)
+                    outcomes[student] = Outcome(student, "failed", result.reason or failure_message(
+                        result.code, result.log), seconds)
+            except Exception as exc:  # noqa: BLE001 - record and go on
+                outcomes[student] = Outcome(student, "failed",
+                                            f"recording the results failed: {exc!r}", seconds)
+            finally:
+                if result.scratch is not None:
+                    shutil.rmtree(result.scratch, ignore_errors=True)
+            bar.update(1)
+    return {s: outcomes[s] for s in students}
+
+
+def _grade_locally(root: Path, assignment: str, todo: list[str], jobs: int,
+                   worker_timeout: float | None, allow_unsandboxed: bool) -> Iterator[TaskResult]:
+    """The embedded pool: ``jobs`` threads, each running one ``nbgrader autograde`` at a time."""
     slots: queue.Queue[int] = queue.Queue()
     base = int(os.environ.get("CNN_COURSE_SANDBOX_UID_BASE", SANDBOX_UID_BASE))
     for k in range(max(1, jobs)):
         slots.put(base + k)
 
-    def work(student: str):
+    def work(student: str) -> TaskResult:
         started = time.perf_counter()
-        stamp = fingerprint(layout.submitted_dir(assignment, student))
         scratch = Path(tempfile.mkdtemp(prefix=f"cnn-course-{assignment}-"))
         uid = slots.get()
         try:
@@ -108,26 +153,9 @@ def grade_batch(root: Path, assignment: str, students: list[str] | None = None, 
             code, log = 1, f"ERROR | preparing the worker failed: {exc!r}"
         finally:
             slots.put(uid)
-        return student, scratch, code, log, stamp, time.perf_counter() - started
+        seconds = time.perf_counter() - started
+        return TaskResult(student, scratch, code, log, seconds, seconds)
 
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool, \
-            tqdm(total=len(todo), desc=f"grading {assignment}", unit="submission",
-                 disable=not progress) as bar:
-        futures = [pool.submit(work, s) for s in todo]
-        for future in as_completed(futures):
-            student, scratch, code, log, stamp, seconds = future.result()
-            try:
-                write_log(root, assignment, student, log)
-                if code == 0:
-                    commit_result(root, scratch, assignment, student, log, stamp)
-                    outcomes[student] = Outcome(student, "graded", "; ".join(notes[student]), seconds)
-                else:
-                    record_zero(layout.gradebook, assignment, student)
-                    outcomes[student] = Outcome(student, "failed", failure_message(code, log), seconds)
-            except Exception as exc:  # noqa: BLE001 - record and go on
-                outcomes[student] = Outcome(student, "failed",
-                                            f"recording the results failed: {exc!r}", seconds)
-            finally:
-                shutil.rmtree(scratch, ignore_errors=True)
-            bar.update(1)
-    return {s: outcomes[s] for s in students}
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        for future in as_completed([pool.submit(work, s) for s in todo]):
+            yield future.result()

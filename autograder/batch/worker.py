@@ -6,31 +6,29 @@ import os
 import re
 import shutil
 import signal
-import sqlite3
 import subprocess
 from pathlib import Path
 
 from autograder import grading
-from autograder.layout import CourseLayout
+from autograder.gradebook import worker_gradebook
+from autograder.layout import DB_URL_ENV, CourseLayout
 
-
-def snapshot_gradebook(src: Path, dst: Path) -> None:
-    """Copy an SQLite gradebook consistently (even while it is being written)."""
-    with sqlite3.connect(src) as source, sqlite3.connect(dst) as target:
-        source.backup(target)
+DEADLINE_PREFIX = "the grading worker ran longer than"
+"""How the log of a grading run stopped at its deadline begins."""
 
 
 def prepare_workspace(root: Path, assignment: str, student: str, scratch: Path) -> Path:
     """Lay out a private course copy for grading one submission; return its root."""
-    course, copy = CourseLayout.at(root), CourseLayout.at(scratch)
-    shutil.copy(course.config_file, copy.config_file)
+    course = CourseLayout.at(root)
+    shutil.copy(course.config_file, Path(scratch) / course.config_file.name)
+    copy = CourseLayout.at(scratch)  # the same configuration, so the same folder names
     shutil.copytree(course.source_dir(assignment), copy.source_dir(assignment))
     shutil.copytree(course.release_dir(assignment), copy.release_dir(assignment))
     if course.references_dir(assignment).exists():
         shutil.copytree(course.references_dir(assignment), copy.references_dir(assignment))
     shutil.copytree(course.submitted_dir(assignment, student), copy.submitted_dir(assignment, student),
                     ignore=_skip_links)
-    snapshot_gradebook(course.gradebook, copy.gradebook)
+    worker_gradebook(course.db_url, assignment, student, copy.gradebook)
     return Path(scratch)
 
 
@@ -56,7 +54,19 @@ def run_worker(root: Path, assignment: str, student: str, scratch: Path,
                uid: int | None = None) -> tuple[int, str]:
     """Autograde one submission in ``scratch``; return ``(exit status, log)``."""
     prepare_workspace(root, assignment, student, scratch)
-    args = ["autograde", assignment, "--student", student, "--create", "--force"]
+    return grade_workspace(scratch, assignment, student, timeout, allow_unsandboxed, uid)
+
+
+def grade_workspace(scratch: Path, assignment: str, student: str, timeout: float | None = None,
+                    allow_unsandboxed: bool = False, uid: int | None = None,
+                    env: dict[str, str] | None = None) -> tuple[int, str]:
+    """``nbgrader autograde`` one submission in a prepared workspace; ``(exit status, log)``.
+
+    ``env``: extra environment variables for nbgrader (e.g. the client's profile).
+    """
+    # The worker's own SQLite gradebook, whatever the course's configuration names.
+    args = ["autograde", assignment, "--student", student, "--create", "--force",
+            f"--CourseDirectory.db_url=sqlite:///{CourseLayout.at(scratch).gradebook}"]
     if uid is not None:
         args += [f"--Sandbox.sandbox_uid={uid}", f"--Sandbox.sandbox_gid={uid}"]
     if allow_unsandboxed:
@@ -65,9 +75,9 @@ def run_worker(root: Path, assignment: str, student: str, scratch: Path,
         if not bwrap_usable()[0]:
             args += UNSANDBOXED_OPTIONS
     try:
-        proc = grading.run_nbgrader(scratch, *args, timeout=timeout)
+        proc = grading.run_nbgrader(scratch, *args, timeout=timeout, unset=(DB_URL_ENV,), env=env)
     except subprocess.TimeoutExpired as exc:
-        return -signal.SIGKILL, f"the grading worker ran longer than {timeout:.0f} s and was stopped\n" + \
+        return -signal.SIGKILL, f"{DEADLINE_PREFIX} {timeout:.0f} s and was stopped\n" + \
             _text(exc.stdout) + _text(exc.stderr)
     return proc.returncode, proc.stdout + proc.stderr
 
@@ -80,6 +90,9 @@ def _text(data) -> str:
 
 def failure_message(returncode: int, log: str) -> str:
     """One precise sentence on why a worker did not grade its submission."""
+    deadline = [line for line in log.splitlines()[:2] if line.startswith(DEADLINE_PREFIX)]
+    if deadline:  # stopped at its deadline (see grade_workspace; a Dask log has a line before)
+        return deadline[0] + "; run the grade command again to retry it"
     if returncode < 0:
         try:
             name = signal.Signals(-returncode).name

@@ -14,47 +14,9 @@ from autograder.batch.ledger import (
     released_notebooks,
     submitted_links,
 )
+from autograder.gradebook import merge_grades
 from autograder.layout import CourseLayout
 from autograder.sandbox import prune_folder
-
-
-def merge_grades(worker_db: Path, course_db: Path, assignment: str, student: str) -> None:
-    """Copy one submission's automatic grades and comments from a worker's gradebook.
-
-    Manual scores already in the course gradebook are kept (a cell with a
-    manual score is marked for review, as nbgrader itself does).
-    """
-    from nbgrader.api import Gradebook
-
-    with Gradebook(f"sqlite:///{worker_db}") as src, Gradebook(f"sqlite:///{course_db}") as dst:
-        done = src.find_submission(assignment, student)
-        dst.update_or_create_student(student)
-        dst.update_or_create_submission(assignment, student, timestamp=done.timestamp)
-        for nb in done.notebooks:
-            target = dst.find_submission_notebook(nb.name, assignment, student)
-            target.late_submission_penalty = nb.late_submission_penalty
-            for grade in nb.grades:
-                into = dst.find_grade(grade.name, nb.name, assignment, student)
-                into.auto_score = grade.auto_score
-                into.needs_manual_grade = bool(grade.needs_manual_grade or into.manual_score is not None)
-            for comment in nb.comments:
-                dst.find_comment(comment.name, nb.name, assignment, student).auto_comment = \
-                    comment.auto_comment
-        dst.db.commit()
-
-
-def record_zero(course_db: Path, assignment: str, student: str) -> None:
-    """Record a submission nbgrader could not grade: every automatic score 0."""
-    from nbgrader.api import Gradebook
-
-    with Gradebook(f"sqlite:///{course_db}") as gb:
-        gb.update_or_create_student(student)
-        submission = gb.update_or_create_submission(assignment, student)
-        for nb in submission.notebooks:
-            for grade in nb.grades:
-                if grade.cell.cell_type == "code":
-                    grade.auto_score = 0.0
-        gb.db.commit()
 
 
 def _replace_tree(src: Path, dst: Path) -> None:
@@ -104,8 +66,12 @@ def add_flags(root: Path, assignment: str, student: str, flags: list[str]) -> No
 
 
 def commit_result(root: Path, scratch: Path, assignment: str, student: str, log: str,
-                  print_fingerprint: str) -> None:
-    """Record a finished worker's results in the course (the single writer's job)."""
+                  print_fingerprint: str, seconds: float | None = None) -> None:
+    """Record a finished worker's results in the course (the single writer's job).
+
+    ``seconds``: how long the grading took, kept in the completion marker (the
+    instructor's report shows it).
+    """
     root = Path(root)
     course, copy = CourseLayout.at(root), CourseLayout.at(scratch)
     graded = copy.autograded_dir(assignment, student)
@@ -121,11 +87,12 @@ def commit_result(root: Path, scratch: Path, assignment: str, student: str, log:
     add_flags(root, assignment, student,
               [f"symbolic link in the submission, not graded: {link}"
                for link in submitted_links(root, assignment, student)] + changes)
-    merge_grades(copy.gradebook, course.gradebook, assignment, student)
+    merge_grades(copy.gradebook, course.db_url, assignment, student)
     marker = course.done_marker(assignment, student)
     marker.parent.mkdir(parents=True, exist_ok=True)
     marker.write_text(json.dumps({"student": student, "assignment": assignment,
-                                  "fingerprint": print_fingerprint, "graded_at": time.time()}))
+                                  "fingerprint": print_fingerprint, "graded_at": time.time(),
+                                  "seconds": seconds}))
 
 
 def write_log(root: Path, assignment: str, student: str, log: str) -> None:

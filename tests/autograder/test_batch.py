@@ -93,8 +93,21 @@ def test_killed_worker_then_rerun_grades_every_submission_exactly_once(course_fa
     assert _totals(course)["bob"] == FULL
 
 
-def test_bad_submissions_get_precise_messages_and_the_batch_goes_on(course_factory, capsys):
+@pytest.fixture(params=["sqlite", "postgres"])
+def gradebook_url(request, monkeypatch):
+    """Run the test on the default SQLite gradebook, then on a PostgreSQL database of its own."""
+    if request.param == "sqlite":
+        return None
+    from autograder.layout import DB_URL_ENV
+
+    url = request.getfixturevalue("postgres").create_database("batch_bad")
+    monkeypatch.setenv(DB_URL_ENV, url)
+    return url
+
+
+def test_bad_submissions_get_precise_messages_and_the_batch_goes_on(course_factory, capsys, gradebook_url):
     course = course_factory("batch-bad", [A])
+    assert (course / "gradebook.db").exists() == (gradebook_url is None)
     make_submission(course, A, "alice")
     truncated = course / "submitted" / "trunc" / A
     truncated.mkdir(parents=True)

@@ -7,6 +7,7 @@ Run it from the course root (the repository root)::
     cnn-course references ASSIGNMENT    # build the trusted reference records
     cnn-course grade ASSIGNMENT [--student ID] [--jobs N | --cluster local:N | --scheduler ADDR]
                                 [--timeout S] [--force]       # autograde, feedback, grades.csv
+    cnn-course report ASSIGNMENT        # item analysis + similarity (HTML/CSV, instructors only)
 """
 
 from __future__ import annotations
@@ -110,6 +111,14 @@ def _cmd_grade(args) -> int:
     return 1 if failed else 0
 
 
+def _cmd_report(args) -> int:
+    from autograder.report import write_report
+
+    path = write_report(args.root, args.assignment, args.out, similarity=not args.no_similarity)
+    print(f"report written to {path}")
+    return 0
+
+
 def summary_table(scores: dict[str, dict[str, tuple[float, float]]], outcomes: dict) -> str:
     """One line per student: automatic score, and what this run did with the submission."""
     lines = [f"{'student':30s} {'score':>15s}  this run"]
@@ -186,6 +195,12 @@ def build_parser() -> argparse.ArgumentParser:
                        help="where bubblewrap cannot run, grade without the sandbox (each such "
                             "notebook's feedback carries a warning) instead of refusing")
     grade.set_defaults(func=_cmd_grade)
+    rep = sub.add_parser("report", help="item analysis and similarity of a graded assignment "
+                                        "(HTML + CSV under reports/ASSIGNMENT/, for the instructor)")
+    rep.add_argument("assignment")
+    rep.add_argument("--out", type=Path, help="folder to write to (default: reports/ASSIGNMENT)")
+    rep.add_argument("--no-similarity", action="store_true", help="skip the similarity check")
+    rep.set_defaults(func=_cmd_report)
     return parser
 
 

@@ -96,6 +96,7 @@ class ScoreProbes(NbGraderPreprocessor):
         self.log.info("%s: %s/%s hidden cases -> %s/%s", meta.get("grade_id"), score.passed,
                       score.total, score.points, score.max_points)
         cell.outputs = [from_dict(o) for o in verdict_outputs(score, cell.outputs)]
+        resources.setdefault("cnn_course", {}).setdefault("cases", {})[meta.get("grade_id")] = score.cases
         return cell, resources
 
     def _restored(self, cell: NotebookNode) -> bool:

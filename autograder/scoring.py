@@ -54,6 +54,8 @@ class CellScore:
     total: int
     failures: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    cases: list[dict] = field(default_factory=list)
+    """One record per hidden case, for item analysis (:func:`case_record`); never shown to students."""
 
     @property
     def fraction(self) -> float:
@@ -97,6 +99,24 @@ def _case_failure(name: str, index: int, want_rec: dict, got_rec: Any,
     return None
 
 
+def case_record(name: str, index: int, want_rec: dict, got_rec: Any, reason: str | None) -> dict:
+    """What the instructor's item analysis keeps of one hidden case (no reference output).
+
+    ``status``: ``passed``, ``wrong`` (with the returned ``value``), ``error`` (with the
+    exception type) or ``missing`` (no record, or the input was altered).
+    """
+    record = {"probe": name, "case": index + 1, "input": _short(want_rec.get("input"), 80)}
+    if reason is None:
+        return record | {"status": "passed"}
+    if isinstance(got_rec, dict) and got_rec.get("input") == want_rec.get("input"):
+        if "error" in got_rec:
+            err = got_rec["error"] if isinstance(got_rec["error"], dict) else {}
+            return record | {"status": "error", "value": f"raised {err.get('type', 'an error')}"}
+        if "output" in got_rec:
+            return record | {"status": "wrong", "value": _short(got_rec["output"], 80)}
+    return record | {"status": "missing"}
+
+
 def score_cell(outputs: list, reference: list[dict], max_points: float,
                model_scorer: Callable[[dict], tuple[float, str]] | None = None) -> CellScore:
     """Score one grade cell's outputs against its reference payloads.
@@ -118,6 +138,7 @@ def score_cell(outputs: list, reference: list[dict], max_points: float,
     passed: float = 0
     total = 0
     failures = []
+    cases: list[dict] = []
     for want in reference:
         name = want["name"]
         if want.get("kind") == "model":
@@ -127,6 +148,7 @@ def score_cell(outputs: list, reference: list[dict], max_points: float,
                 continue
             share, message = model_scorer(want)
             passed += share
+            cases.append({"probe": name, "case": 1, "status": "model", "share": round(share, 4)})
             (notes if share >= 1 else failures).append(f"{name}: {message}")
             continue
         rtol, atol = float(want.get("rtol", 0.0)), float(want.get("atol", 0.0))
@@ -136,6 +158,7 @@ def score_cell(outputs: list, reference: list[dict], max_points: float,
             total += 1
             got_rec = got_records[i] if i < len(got_records) else None
             reason = _case_failure(name, i, want_rec, got_rec, rtol, atol)
+            cases.append(case_record(name, i, want_rec, got_rec, reason))
             if reason is None:
                 passed += 1
             else:
@@ -143,7 +166,7 @@ def score_cell(outputs: list, reference: list[dict], max_points: float,
         if got is None:
             notes.append(f"the hidden checks of {name} did not run")
     points = math.floor(max_points * passed / total * 100) / 100 if total else 0.0
-    return CellScore(points, max_points, passed, total, failures, notes)
+    return CellScore(points, max_points, passed, total, failures, notes, cases)
 
 
 def verdict_outputs(score: CellScore, original_outputs: list) -> list[dict]:

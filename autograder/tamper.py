@@ -180,8 +180,10 @@ class ReportTampering(NbGraderPreprocessor):
                 self._comment(gb, nb, notebook, assignment, student, flags)
         path = layout.report(assignment, student)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps({"student": student, "notebook": notebook, "flags": flags},
-                                   indent=1))
+        # The hidden cases' outcomes (ScoreProbes) go along for the instructor's item analysis.
+        cases = resources.get("cnn_course", {}).get("cases", {})
+        path.write_text(json.dumps({"student": student, "notebook": notebook, "flags": flags,
+                                    "cases": cases}, indent=1))
         for flag in flags:
             self.log.warning("tamper flag for %s: %s", student, flag)
         return nb, resources

@@ -690,6 +690,7 @@ start = time.perf_counter()
 scratch.fit(train_ds, validation_data=val_ds, epochs=epochs, verbose=0)
 calibrate_batchnorm(scratch_backbone, keras.ops.convert_to_numpy(prep(sample)))  # moving averages lag
 results["same network from scratch"] = (float(scratch.evaluate(test_ds, verbose=0)[1]), time.perf_counter() - start)
+scratch.save("scratch_model.keras")  # for comparison only: the graded model is transfer_model.keras
 
 for name, (accuracy, seconds) in results.items():
     print(f"{name:40s} test accuracy {accuracy:.3f} ({seconds:.0f} s of training)")

@@ -1,4 +1,4 @@
-"""Known wrong answers, a right variant, a from-scratch model and attacks on chapter 10, as cell overrides."""
+"""Known wrong answers, a right variant and attacks on chapter 10, as cell overrides."""
 
 from tests.notebooks.grading_checks import variant
 from tests.notebooks.grading_checks import wrong_answer_batches as _pack
@@ -196,32 +196,6 @@ def wrong_answer_batches() -> dict[str, tuple[list[str], dict[str, str], set[str
     """:data:`WRONG_ANSWERS` packed into few submissions (``grading_checks.wrong_answer_batches``)."""
     return _pack(WRONG_ANSWERS)
 
-
-# --- the model: the same network trained from scratch -----------------------------------------
-
-SCRATCH_TRAIN = '''
-import time
-
-from course.ch10 import calibrate_batchnorm
-from course.pretrained import efficientnet_lite0
-
-keras.utils.set_random_seed(0)
-start = time.perf_counter()
-scratch_backbone = efficientnet_lite0((SIZE, SIZE, 3), include_top=False, weights=None)
-inputs = keras.Input((SIZE, SIZE, 3))
-scaled = keras.Sequential(preprocessing)(augment(inputs))
-model = keras.Model(inputs, keras.layers.Dense(len(class_names), activation="softmax")(
-    keras.layers.Dropout(0.2)(scratch_backbone(scaled))))
-model.compile(keras.optimizers.Adam(B["head_lr"]), "sparse_categorical_crossentropy", metrics=["accuracy"])
-head_history = tune_history = model.fit(train_ds, validation_data=val_ds,
-                                        epochs=B["head_epochs"] + B["fine_tune_epochs"], verbose=0)
-sample = np.concatenate([np.asarray(x) for x, _ in train_ds.take(8)])
-calibrate_batchnorm(scratch_backbone, keras.ops.convert_to_numpy(keras.Sequential(preprocessing)(sample)))
-head_seconds = train_seconds = time.perf_counter() - start
-model.save("transfer_model.keras")
-'''
-"""Exercise 6 with the same EfficientNet-Lite0 trained from scratch, every layer, same data and epochs
-(BatchNorm statistics calibrated before saving, so the grader sees it at its best)."""
 
 assert "model.save(\"transfer_model.keras\")" in solved_sources(A)["ex6_train"]
 

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder import grading
+from autograder.batch.ledger import GRADING_ERROR_FILE
 from autograder.layout import CourseLayout
 from autograder.similarity import SimilarPair, pair_html, similar_pairs
 
@@ -112,9 +113,10 @@ def analyse(root: Path, assignment: str, similarity: bool = True) -> ItemAnalysi
             seconds[student] = float(marker["seconds"])
     for student in grading.submitted_students(root, assignment):
         if student not in graded:
-            flags = records.get(student, {}).get("flags", [])
-            reason = next((f for f in flags if f.startswith("not graded")), "not graded (yet)")
-            ungraded[student] = reason
+            note = Path(root, "feedback", student, assignment, GRADING_ERROR_FILE)
+            reasons = [line[len("Reason: "):] for line in (note.read_text().splitlines() if note.exists()
+                                                            else []) if line.startswith("Reason: ")]
+            ungraded[student] = reasons[0] if reasons else "not graded yet"
     flags = {s: r.get("flags", []) for s, r in records.items() if r.get("flags")}
     pairs = similar_pairs(root, assignment, graded) if similarity else []
     return ItemAnalysis(assignment, totals, max_total, items, cases, wrong_answers, seconds, flags,

@@ -3,7 +3,8 @@
 Six submissions graded by ``cnn-course grade``: two solved (one a verbatim
 copy of the other), one blank, two answering the parameter count of
 exercise 7 with the figure that circulates online (6,100) and one that also
-uses 32-bit instead of 16-bit floats.  The figures the report must show are
+uses 32-bit instead of 16-bit floats; and one notebook saved half-way, which
+cannot be graded.  The figures the report must show are
 derived from these by hand in each test.  The page itself is opened in
 headless Chromium: its plots render and its tables hold those figures.
 """
@@ -36,7 +37,10 @@ def reported(course_factory):
     both = dict(ch02_cases.RIGHT, params="6_100", predict="inference_ram_bytes(VARIANT_INPUT, VARIANT_LAYERS)",
                 train="training_ram_bytes(VARIANT_INPUT, VARIANT_LAYERS, 50)")
     make_submission(course, A, "p6100_f32", overrides={"ex7_answers": ch02_cases.ANSWERS.format(**both)})
-    assert cli.main(["--root", str(course), "grade", A, "--jobs", "2", "--quiet"]) == 0
+    broken = course / "submitted" / "broken" / A
+    broken.mkdir(parents=True)
+    (broken / f"{A}.ipynb").write_text('{"cells": [')  # saved half-way
+    assert cli.main(["--root", str(course), "grade", A, "--jobs", "2", "--quiet"]) == 1  # broken
     assert cli.main(["--root", str(course), "report", A]) == 0
     return course, analyse(course, A)
 
@@ -69,7 +73,7 @@ def test_most_common_wrong_answers_are_grouped_by_value(reported):
 def test_timing_flags_and_similarity(reported):
     _, a = reported
     assert set(a.seconds) == set(STUDENTS) and all(s > 0 for s in a.seconds.values())
-    assert a.ungraded == {}
+    assert list(a.ungraded) == ["broken"] and "is not valid JSON" in a.ungraded["broken"]
     pairs = {(p.first, p.second): p.similarity for p in a.similar}
     assert pairs[("alice", "alice_copy")] == pytest.approx(1.0)
     assert not [p for p in pairs if "blank" in p]  # no answer code at all

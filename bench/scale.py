@@ -1,6 +1,7 @@
 """Grading at scale: the local pool vs a Dask LocalCluster, and whether the single writer keeps up.
 
-    .venv/bin/python -m bench.scale [--students 8] [--workers 1 2 4] [--tiny 100]
+    .venv/bin/python -m bench.scale [--students 8] [--workers 1 2 4] [--tiny 100] [--out scale]
+    .venv/bin/python -m bench.scale --workers --tiny 500 --out scale_flood500   # the flood only
 
 1. **Throughput, same batch.** ``--students`` solved chapter 2 submissions are
    graded with ``cnn-course grade``'s engine (:func:`autograder.batch.grade_batch`,
@@ -18,7 +19,7 @@
    writer's capacity in submissions per minute can be set against the rate at
    which results arrive.
 
-Prints a JSON summary and writes ``bench/results/scale.json``.
+Prints a JSON summary and writes ``bench/results/NAME.json`` (``--out``).
 """
 
 from __future__ import annotations
@@ -117,27 +118,36 @@ def writer_flood(students: int) -> dict:
             "writer_busy_share": round(sum(spent) / wall, 3)}
 
 
-def main() -> None:
-    """Run the benchmark and print/write its result."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--students", type=int, default=8)
-    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4])
-    parser.add_argument("--tiny", type=int, default=100, help="submissions of the writer flood (0: skip)")
-    args = parser.parse_args()
-
+def throughput(n_students: int, workers: list[int]) -> list[dict]:
+    """Part 1: the same ch02 batch on the pool and on Dask at each worker count."""
     course = make_course(Path(tempfile.mkdtemp(prefix="bench-scale-")) / "course", [A])
-    students = [f"s{i}" for i in range(args.students)]
+    students = [f"s{i}" for i in range(n_students)]
     for student in students:
         make_submission(course, A, student)
     ensure_references(course, A)
     runs = []
-    for i, n in enumerate(args.workers):
+    for i, n in enumerate(workers):
         for mode in (("pool", "dask") if i % 2 == 0 else ("dask", "pool")):
             runs.append(grade(course, A, students, mode, n))
             print(json.dumps(runs[-1]), flush=True)
+    return runs
+
+
+def main() -> None:
+    """Run the benchmark and print/write its result."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--students", type=int, default=8)
+    parser.add_argument("--workers", type=int, nargs="*", default=[1, 2, 4],
+                        help="worker counts of part 1 (none: skip it)")
+    parser.add_argument("--tiny", type=int, default=100, help="submissions of the writer flood (0: skip)")
+    parser.add_argument("--out", default="scale", help="result name: bench/results/NAME.json")
+    args = parser.parse_args()
+
+    before = os.getloadavg()
+    runs = throughput(args.students, args.workers) if args.workers else []
     by = {(r["mode"], r["workers"]): r["seconds"] for r in runs}
     result = {
-        "machine": f"{platform.machine()} {os.cpu_count()} cores", "load_average": os.getloadavg(),
+        "machine": f"{platform.machine()} {os.cpu_count()} cores", "load_average": before,
         "students": args.students, "runs": runs,
         "dask_over_pool": {n: round(by[("dask", n)] / by[("pool", n)], 3) for n in args.workers},
     }
@@ -145,7 +155,7 @@ def main() -> None:
         result["writer_flood"] = writer_flood(args.tiny)
     result["load_average_after"] = os.getloadavg()
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "scale.json").write_text(json.dumps(result, indent=1))
+    (RESULTS / f"{args.out}.json").write_text(json.dumps(result, indent=1))
     print(json.dumps(result, indent=1))
 
 

@@ -23,6 +23,7 @@ import pytest
 
 from autograder import batch, cli, grading
 from autograder.layout import DB_URL_ENV, CourseLayout
+from tests.autograder.test_batch import _worker_pids as _grading
 from tests.notebooks import ch02_cases
 from tests.notebooks.submissions import make_submission, solved_sources
 
@@ -99,19 +100,6 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def _grading(student: str) -> list[int]:
-    """PIDs of nbgrader autograde processes grading ``student``."""
-    pids = []
-    for proc in Path("/proc").iterdir():
-        try:
-            argv = (proc / "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if b"autograde" in argv and b"--student" in argv and student.encode() in argv:
-            pids.append(int(proc.name))
-    return pids
 
 
 def _parent(pid: int) -> int:

@@ -146,20 +146,20 @@ def test_killed_dask_worker_on_postgres_is_recorded_once_and_the_rerun_resumes(p
     make_submission(course, A, "alice")
     make_submission(course, A, "bob", solved=False)
     slow = solved_sources(A)["ex1_conv_output_size"] + "\nimport time\ntime.sleep(60)\n"
-    make_submission(course, A, "slow", overrides={"ex1_conv_output_size": slow})
+    make_submission(course, A, "slow_dask", overrides={"ex1_conv_output_size": slow})
     env = dict(os.environ)
     coordinator = subprocess.Popen(
         [sys.executable, "-m", "autograder.cli", "--root", str(course), "grade", A,
          "--scheduler", address, "--quiet"], cwd=course, env=env,
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     deadline = time.monotonic() + 600
-    while not _grading("slow"):
+    while not _grading("slow_dask"):
         assert coordinator.poll() is None, coordinator.stdout.read()
-        assert time.monotonic() < deadline, "the worker grading 'slow' never started"
+        assert time.monotonic() < deadline, "the worker grading 'slow_dask' never started"
         time.sleep(0.5)
     time.sleep(5)  # mid-grading
     workers = {p.pid for p in procs[1:]}
-    victim = next(pid for pid in _grading("slow") for pid in [_parent(pid)] if pid in workers)
+    victim = next(pid for pid in _grading("slow_dask") for pid in [_parent(pid)] if pid in workers)
     os.kill(victim, signal.SIGKILL)
     out, _ = coordinator.communicate(timeout=900)
 
@@ -167,15 +167,15 @@ def test_killed_dask_worker_on_postgres_is_recorded_once_and_the_rerun_resumes(p
     assert "every Dask worker that graded this submission died before it finished" in out
     assert "allowed-failures" in out
     rows = {r["student_id"]: r for r in csv.DictReader((course / "grades.csv").open())}
-    assert set(rows) == {"alice", "bob", "slow"}
-    assert float(rows["slow"]["raw_score"]) == 0.0 and rows["slow"]["flags"].startswith("not graded:")
-    assert _submissions_recorded(url) == ["alice", "bob", "slow"]
+    assert set(rows) == {"alice", "bob", "slow_dask"}
+    assert float(rows["slow_dask"]["raw_score"]) == 0.0 and rows["slow_dask"]["flags"].startswith("not graded:")
+    assert _submissions_recorded(url) == ["alice", "bob", "slow_dask"]
 
     # The surviving worker grades the rest when the command runs again.
     rerun = cli.main(["--root", str(course), "grade", A, "--scheduler", address, "--quiet"])
     assert rerun == 0
-    assert _totals(course) == {"alice": FULL, "bob": 0.0, "slow": FULL}
-    assert _submissions_recorded(url) == ["alice", "bob", "slow"]  # still exactly one record each
+    assert _totals(course) == {"alice": FULL, "bob": 0.0, "slow_dask": FULL}
+    assert _submissions_recorded(url) == ["alice", "bob", "slow_dask"]  # still exactly one record each
 
 
 def test_unreachable_scheduler_and_gradebook_stop_the_batch_with_one_message(
@@ -214,7 +214,7 @@ def test_lost_scheduler_stops_the_batch_and_the_rerun_resumes(pg_course, dask_cl
     address, procs = dask_cluster
     make_submission(course, A, "alice")
     slow = solved_sources(A)["ex1_conv_output_size"] + "\nimport time\ntime.sleep(120)\n"
-    make_submission(course, A, "slow", overrides={"ex1_conv_output_size": slow})
+    make_submission(course, A, "slow_lost", overrides={"ex1_conv_output_size": slow})
     coordinator = subprocess.Popen(
         [sys.executable, "-m", "autograder.cli", "--root", str(course), "grade", A,
          "--scheduler", address, "--quiet"], cwd=course, env=dict(os.environ),
@@ -225,12 +225,12 @@ def test_lost_scheduler_stops_the_batch_and_the_rerun_resumes(pg_course, dask_cl
         assert coordinator.poll() is None, coordinator.stdout.read()
         assert time.monotonic() < deadline, "alice was never recorded"
         time.sleep(0.5)
-    os.killpg(procs[0].pid, signal.SIGKILL)  # the scheduler, while "slow" is still being graded
+    os.killpg(procs[0].pid, signal.SIGKILL)  # the scheduler, while "slow_lost" is still being graded
     out, _ = coordinator.communicate(timeout=600)
     assert coordinator.returncode == 1, out
     assert "lost the connection to the Dask scheduler" in out, out
     assert _submissions_recorded(url) == ["alice"]  # what was committed stays committed
 
     assert cli.main(["--root", str(course), "grade", A, "--jobs", "1", "--quiet"]) == 0
-    assert _totals(course) == {"alice": FULL, "slow": FULL}
-    assert _submissions_recorded(url) == ["alice", "slow"]
+    assert _totals(course) == {"alice": FULL, "slow_lost": FULL}
+    assert _submissions_recorded(url) == ["alice", "slow_lost"]

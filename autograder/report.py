@@ -103,7 +103,7 @@ def analyse(root: Path, assignment: str, similarity: bool = True) -> ItemAnalysi
               "failed_share": failed[(c, p, n)] / seen[(c, p, n)]} for (c, p, n) in sorted(seen)]
     cases.sort(key=lambda r: -r["failed_share"])
     wrong_answers = [{"cell": c, "probe": p, "case": n, "input": inputs[(c, p, n)], "value": v, "count": m,
-                      "share": m / seen[(c, p, n)]} for (c, p, n, v), m in wrong.items() if m >= 1]
+                      "share": m / seen[(c, p, n)]} for (c, p, n, v), m in wrong.items()]
     wrong_answers.sort(key=lambda r: (-r["count"], r["cell"], r["case"]))
 
     seconds, ungraded = {}, {}
@@ -113,7 +113,7 @@ def analyse(root: Path, assignment: str, similarity: bool = True) -> ItemAnalysi
             seconds[student] = float(marker["seconds"])
     for student in grading.submitted_students(root, assignment):
         if student not in graded:
-            note = Path(root, "feedback", student, assignment, GRADING_ERROR_FILE)
+            note = layout.feedback_dir(assignment, student) / GRADING_ERROR_FILE
             reasons = [line[len("Reason: "):] for line in (note.read_text().splitlines() if note.exists()
                                                             else []) if line.startswith("Reason: ")]
             ungraded[student] = reasons[0] if reasons else "not graded yet"

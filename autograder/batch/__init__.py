@@ -15,7 +15,8 @@ these files as bytes (``--cluster local:N`` / ``--scheduler ADDRESS``,
 The calling process is the **single writer**.  As each worker finishes, it
 copies the autograded notebook, the tamper report and the worker's log into
 the course, merges the worker's grades and comments into the course
-gradebook (``c.CourseDirectory.db_url``: SQLite or PostgreSQL) through nbgrader's :class:`~nbgrader.api.Gradebook` API, and only then writes
+gradebook (``c.CourseDirectory.db_url``: SQLite or PostgreSQL) through
+nbgrader's :class:`~nbgrader.api.Gradebook` API, and only then writes
 a completion marker ``.grading/done/ASSIGNMENT/STUDENT.json`` holding the
 SHA-256 of the submitted files.  A batch that is interrupted at any point
 (a worker killed, the whole command killed) is resumed by running the same
@@ -53,7 +54,7 @@ from autograder.batch.ledger import (
 from autograder.batch.preflight import ensure_references, preflight
 from autograder.batch.worker import SANDBOX_UID_BASE, failure_message, run_worker
 from autograder.batch.writer import commit_result, write_error_notes, write_log
-from autograder.gradebook import check_gradebook, has_assignment, record_zero
+from autograder.gradebook import has_assignment, record_zero
 from autograder.layout import CourseLayout
 
 __all__ = ["GRADING_ERROR_FILE", "GRADING_NOTE_FILE", "Outcome", "grade_batch", "write_error_notes"]
@@ -78,8 +79,9 @@ def grade_batch(root: Path, assignment: str, students: list[str] | None = None, 
 
     root = Path(root).resolve()
     layout = CourseLayout.at(root)
-    check_gradebook(layout.db_url)  # a server that does not answer stops the batch here
-    if not has_assignment(layout.db_url, assignment):  # schema and assignment before fan-out
+    # Opens the gradebook once (a server that does not answer stops the batch here), then
+    # creates schema and assignment before any fan-out.
+    if not has_assignment(layout.db_url, assignment):
         grading.generate_assignment(root, assignment)
     students = students or grading.submitted_students(root, assignment)
     outcomes: dict[str, Outcome] = {}

@@ -108,8 +108,9 @@ def write_error_notes(root: Path, assignment: str, outcomes: dict[str, Outcome])
     A failed submission gets ``GRADING_ERROR.txt``; a graded one with
     problems (e.g. a missing notebook) gets ``GRADING_NOTE.txt``.
     """
+    layout = CourseLayout.at(root)
     for student, outcome in outcomes.items():
-        folder = Path(root) / "feedback" / student / assignment
+        folder = layout.feedback_dir(assignment, student)
         if outcome.status == "failed":
             folder.mkdir(parents=True, exist_ok=True)
             (folder / GRADING_ERROR_FILE).write_text(

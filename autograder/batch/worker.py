@@ -49,12 +49,34 @@ Per-uid limits such as the process limit are then per worker: a fork bomb in
 one submission cannot starve the submission graded beside it."""
 
 
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS")
+"""What caps the threads of TensorFlow (and of PyTorch and numpy's BLAS, via OpenMP) in a kernel."""
+
+
+def thread_env(jobs: int, cores: int | None = None) -> dict[str, str]:
+    """Thread caps for each of ``jobs`` kernels graded side by side on ``cores`` CPU cores.
+
+    Each kernel gets ``cores // jobs`` threads (at least 1), so ``--jobs N``
+    on N cores runs N single-threaded kernels instead of N kernels that each
+    spread over every core and preempt each other.  One job, or a cap the
+    instructor already set in the environment, is left alone.  The sandbox
+    passes these variables through (``Sandbox.env_passthrough``).
+    """
+    if jobs <= 1 or any(name in os.environ for name in THREAD_VARIABLES):
+        return {}
+    threads = str(max(1, (cores or os.cpu_count() or 1) // jobs))
+    return dict.fromkeys(THREAD_VARIABLES, threads)
+
+
 def run_worker(root: Path, assignment: str, student: str, scratch: Path,
                timeout: float | None = None, allow_unsandboxed: bool = False,
-               uid: int | None = None) -> tuple[int, str]:
-    """Autograde one submission in ``scratch``; return ``(exit status, log)``."""
+               uid: int | None = None, env: dict[str, str] | None = None) -> tuple[int, str]:
+    """Autograde one submission in ``scratch``; return ``(exit status, log)``.
+
+    ``env``: extra environment variables for nbgrader and its kernels (e.g. :func:`thread_env`).
+    """
     prepare_workspace(root, assignment, student, scratch)
-    return grade_workspace(scratch, assignment, student, timeout, allow_unsandboxed, uid)
+    return grade_workspace(scratch, assignment, student, timeout, allow_unsandboxed, uid, env)
 
 
 def grade_workspace(scratch: Path, assignment: str, student: str, timeout: float | None = None,

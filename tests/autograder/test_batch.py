@@ -45,7 +45,7 @@ def test_killed_worker_then_rerun_grades_every_submission_exactly_once(course_fa
     make_submission(course, A, "alice")
     make_submission(course, A, "bob", solved=False)
     # "slow" is a correct submission whose first answer cell takes a while: its worker is killed.
-    slow = solved_sources(A)["ex1_conv_output_size"] + "\nimport time\ntime.sleep(45)\n"
+    slow = solved_sources(A)["ex1_conv_output_size"] + "\nimport time\ntime.sleep(30)\n"
     make_submission(course, A, "slow", overrides={"ex1_conv_output_size": slow})
 
     env = dict(os.environ, PYTHONPATH=str(ROOT))

@@ -319,6 +319,7 @@ print(json.dumps({{"secret": os.path.exists({secret.name!r}), "writable": os.acc
 def test_environment_and_privileges(workdir, monkeypatch):
     monkeypatch.setenv("GRADER_SECRET_TOKEN", "hunter2")
     monkeypatch.setenv("CNN_COURSE_PROFILE", "cpu")
+    monkeypatch.setenv("TF_NUM_INTRAOP_THREADS", "1")  # batch.worker.thread_env's caps reach the kernel
     code = """
 import json, os
 status = dict(line.split(":\\t", 1) for line in open("/proc/self/status").read().splitlines() if ":\\t" in line)
@@ -335,6 +336,7 @@ print(json.dumps({"env": dict(os.environ), "uid": os.getuid(), "cap_eff": status
     assert "GRADER_SECRET_TOKEN" not in result["env"]
     assert result["env"]["JPY_PARENT_PID"] == "1"  # its parent in the sandbox, not the grader
     assert result["env"]["CNN_COURSE_PROFILE"] == "cpu"
+    assert result["env"]["TF_NUM_INTRAOP_THREADS"] == "1"
     assert result["cap_eff"] == "0000000000000000"
     assert result["no_new_privs"] == "1"
     assert result["setuid"] == "PermissionError"

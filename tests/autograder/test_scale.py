@@ -145,7 +145,7 @@ def test_killed_dask_worker_on_postgres_is_recorded_once_and_the_rerun_resumes(p
     address, procs = dask_cluster
     make_submission(course, A, "alice")
     make_submission(course, A, "bob", solved=False)
-    slow = solved_sources(A)["ex1_conv_output_size"] + "\nimport time\ntime.sleep(60)\n"
+    slow = solved_sources(A)["ex1_conv_output_size"] + "\nimport time\ntime.sleep(30)\n"
     make_submission(course, A, "slow_dask", overrides={"ex1_conv_output_size": slow})
     env = dict(os.environ)
     coordinator = subprocess.Popen(
@@ -213,7 +213,7 @@ def test_lost_scheduler_stops_the_batch_and_the_rerun_resumes(pg_course, dask_cl
     course, url = pg_course
     address, procs = dask_cluster
     make_submission(course, A, "alice")
-    slow = solved_sources(A)["ex1_conv_output_size"] + "\nimport time\ntime.sleep(120)\n"
+    slow = solved_sources(A)["ex1_conv_output_size"] + "\nimport time\ntime.sleep(60)\n"
     make_submission(course, A, "slow_lost", overrides={"ex1_conv_output_size": slow})
     coordinator = subprocess.Popen(
         [sys.executable, "-m", "autograder.cli", "--root", str(course), "grade", A,

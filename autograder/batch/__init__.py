@@ -142,7 +142,7 @@ def _grade_locally(root: Path, assignment: str, todo: list[str], jobs: int,
 
     Kernels graded side by side share the cores (:func:`~.worker.thread_env`).
     """
-    threads = thread_env(jobs)
+    threads = thread_env(min(jobs, len(todo)))  # a lone submission keeps every core
     slots: queue.Queue[int] = queue.Queue()
     base = int(os.environ.get("CNN_COURSE_SANDBOX_UID_BASE", SANDBOX_UID_BASE))
     for k in range(max(1, jobs)):

@@ -54,3 +54,20 @@ def test_the_sandbox_lets_the_caps_through():
     env = passed_env({**dict.fromkeys(THREAD_VARIABLES, "1"), "SECRET": "x"}, DEFAULT_ENV_PASSTHROUGH)
     assert {k: env.get(k) for k in THREAD_VARIABLES} == dict.fromkeys(THREAD_VARIABLES, "1")
     assert "SECRET" not in env
+
+
+def test_a_batch_smaller_than_the_pool_is_capped_by_its_size(no_caps, monkeypatch, tmp_path):
+    """One submission graded with --jobs 2 (e.g. a reference run) keeps every core."""
+    seen = []
+
+    def fake_run_worker(root, assignment, student, scratch, **kwargs):
+        seen.append(kwargs["env"])
+        shutil.rmtree(scratch, ignore_errors=True)
+        return 0, ""
+
+    monkeypatch.setattr("autograder.batch.run_worker", fake_run_worker)
+    monkeypatch.setattr(worker.os, "cpu_count", lambda: 2)
+    from autograder.batch import _grade_locally
+
+    list(_grade_locally(tmp_path, "a", ["only"], jobs=2, worker_timeout=None, allow_unsandboxed=False))
+    assert seen == [{}]

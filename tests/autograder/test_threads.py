@@ -28,36 +28,10 @@ def test_one_job_or_an_instructor_cap_is_left_alone(no_caps, monkeypatch):
     assert thread_env(2, cores=2) == {}
 
 
-def test_the_pool_passes_the_caps_to_every_worker(no_caps, monkeypatch, tmp_path):
-    seen = []
-
-    def fake_run_worker(root, assignment, student, scratch, **kwargs):
-        seen.append(kwargs["env"])
-        return 0, ""
-
-    monkeypatch.setattr("autograder.batch.run_worker", fake_run_worker)
-    monkeypatch.setattr(worker.os, "cpu_count", lambda: 2)
+def pool_envs(monkeypatch, tmp_path, students: list[str]) -> list[dict[str, str]]:
+    """The ``env`` the local pool (``--jobs 2`` on 2 cores) hands each worker of ``students``."""
     from autograder.batch import _grade_locally
 
-    results = list(_grade_locally(tmp_path, "a", ["s1", "s2"], jobs=2, worker_timeout=None,
-                                  allow_unsandboxed=False))
-    for result in results:
-        shutil.rmtree(result.scratch, ignore_errors=True)
-    assert len(results) == 2
-    assert seen == [dict.fromkeys(THREAD_VARIABLES, "1")] * 2
-
-
-def test_the_sandbox_lets_the_caps_through():
-    from autograder.sandbox.command import passed_env
-    from autograder.sandbox.settings import DEFAULT_ENV_PASSTHROUGH
-
-    env = passed_env({**dict.fromkeys(THREAD_VARIABLES, "1"), "SECRET": "x"}, DEFAULT_ENV_PASSTHROUGH)
-    assert {k: env.get(k) for k in THREAD_VARIABLES} == dict.fromkeys(THREAD_VARIABLES, "1")
-    assert "SECRET" not in env
-
-
-def test_a_batch_smaller_than_the_pool_is_capped_by_its_size(no_caps, monkeypatch, tmp_path):
-    """One submission graded with --jobs 2 (e.g. a reference run) keeps every core."""
     seen = []
 
     def fake_run_worker(root, assignment, student, scratch, **kwargs):
@@ -67,7 +41,25 @@ def test_a_batch_smaller_than_the_pool_is_capped_by_its_size(no_caps, monkeypatc
 
     monkeypatch.setattr("autograder.batch.run_worker", fake_run_worker)
     monkeypatch.setattr(worker.os, "cpu_count", lambda: 2)
-    from autograder.batch import _grade_locally
+    results = list(_grade_locally(tmp_path, "a", students, jobs=2, worker_timeout=None,
+                                  allow_unsandboxed=False))
+    assert len(results) == len(students)
+    return seen
 
-    list(_grade_locally(tmp_path, "a", ["only"], jobs=2, worker_timeout=None, allow_unsandboxed=False))
-    assert seen == [{}]
+
+def test_the_pool_passes_the_caps_to_every_worker(no_caps, monkeypatch, tmp_path):
+    assert pool_envs(monkeypatch, tmp_path, ["s1", "s2"]) == [dict.fromkeys(THREAD_VARIABLES, "1")] * 2
+
+
+def test_a_batch_smaller_than_the_pool_is_capped_by_its_size(no_caps, monkeypatch, tmp_path):
+    """One submission graded with --jobs 2 (e.g. a reference run) keeps every core."""
+    assert pool_envs(monkeypatch, tmp_path, ["only"]) == [{}]
+
+
+def test_the_sandbox_lets_the_caps_through():
+    from autograder.sandbox.command import passed_env
+    from autograder.sandbox.settings import DEFAULT_ENV_PASSTHROUGH
+
+    env = passed_env({**dict.fromkeys(THREAD_VARIABLES, "1"), "SECRET": "x"}, DEFAULT_ENV_PASSTHROUGH)
+    assert {k: env.get(k) for k in THREAD_VARIABLES} == dict.fromkeys(THREAD_VARIABLES, "1")
+    assert "SECRET" not in env

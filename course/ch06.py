@@ -21,10 +21,10 @@ import numpy as np
 from course.costs import (  # noqa: F401 - the chapter imports them from here
     cost_by_kind,
     depth,
-    input_shape,
     layer_multiply_adds,
     layer_table,
     multiply_adds,
+    shape_of,
 )
 from course.widgets import View, explorer
 
@@ -345,7 +345,7 @@ def architecture_stats(name: str, model=None) -> dict:
     model = build(name) if model is None else model
     return {"name": name, "year": YEAR[name], "params": int(model.count_params()),
             "mult_adds": multiply_adds(model), "depth": depth(model),
-            "input": input_shape(model), "by_kind": cost_by_kind(model)}
+            "input": shape_of(model.inputs[0]), "by_kind": cost_by_kind(model)}
 
 
 def _millions(n: int) -> str:

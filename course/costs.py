@@ -115,8 +115,3 @@ def cost_by_kind(model) -> dict[str, dict[str, int]]:
         elif "Normalization" in type(layer).__name__:
             add("normalization", params, 0)
     return out
-
-
-def input_shape(model) -> tuple[int, ...]:
-    """The shape of one input image of ``model`` (without the batch axis)."""
-    return shape_of(model.inputs[0])

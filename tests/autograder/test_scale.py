@@ -171,7 +171,9 @@ def test_killed_dask_worker_on_postgres_is_recorded_once_and_the_rerun_resumes(p
     assert float(rows["slow_dask"]["raw_score"]) == 0.0 and rows["slow_dask"]["flags"].startswith("not graded:")
     assert _submissions_recorded(url) == ["alice", "bob", "slow_dask"]
 
-    # The surviving worker grades the rest when the command runs again.
+    # The surviving worker grades the rest when the command runs again ("slow_dask" resubmitted
+    # without the sleep that only had to outlast the kill).
+    make_submission(course, A, "slow_dask")
     rerun = cli.main(["--root", str(course), "grade", A, "--scheduler", address, "--quiet"])
     assert rerun == 0
     assert _totals(course) == {"alice": FULL, "bob": 0.0, "slow_dask": FULL}
@@ -231,6 +233,7 @@ def test_lost_scheduler_stops_the_batch_and_the_rerun_resumes(pg_course, dask_cl
     assert "lost the connection to the Dask scheduler" in out, out
     assert _submissions_recorded(url) == ["alice"]  # what was committed stays committed
 
+    make_submission(course, A, "slow_lost")  # without the sleep that only had to outlast the kill
     assert cli.main(["--root", str(course), "grade", A, "--jobs", "1", "--quiet"]) == 0
     assert _totals(course) == {"alice": FULL, "slow_lost": FULL}
     assert _submissions_recorded(url) == ["alice", "slow_lost"]

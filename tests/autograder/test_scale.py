@@ -84,10 +84,10 @@ def test_dask_local_cluster_on_postgres_matches_the_local_pool(pg_course):
     # A task past its deadline is stopped and recorded, and the batch goes on.
     slow = solved_sources(A)["ex1_conv_output_size"] + "\nimport time\ntime.sleep(600)\n"
     make_submission(course, A, "sleepy", overrides={"ex1_conv_output_size": slow})
-    outcomes = batch.grade_batch(course, A, cluster="local:2", worker_timeout=90, progress=False)
+    outcomes = batch.grade_batch(course, A, cluster="local:2", worker_timeout=60, progress=False)
     assert {s: o.status for s, o in outcomes.items()} == {
         "alice": "graded", "bob": "graded", "carol": "graded", "sleepy": "failed"}
-    assert "ran longer than 90 s and was stopped" in outcomes["sleepy"].message
+    assert "ran longer than 60 s and was stopped" in outcomes["sleepy"].message
     totals = _totals(course)
     assert totals["alice"] == FULL and totals["bob"] == 0.0 and totals["sleepy"] == 0.0
     assert totals["carol"] == FULL - 1.0  # the total parameter count is worth 1 point
@@ -185,6 +185,7 @@ def test_unreachable_scheduler_and_gradebook_stop_the_batch_with_one_message(
     course = course_factory("unreachable", [A])
     make_submission(course, A, "alice")
     port = _free_port()  # nothing listens there
+    monkeypatch.setattr("autograder.batch.cluster.CONNECT_TIMEOUT_S", 3)  # not 20 s of retries
     assert cli.main(["--root", str(course), "grade", A, "--scheduler", f"tcp://127.0.0.1:{port}",
                      "--quiet"]) == 1
     err = capsys.readouterr().err

@@ -8,6 +8,9 @@ of chosen solution cells (by ``grade_id``) to make wrong answers or attacks.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import os
 import re
 import shutil
 from pathlib import Path
@@ -15,6 +18,8 @@ from pathlib import Path
 import nbformat
 
 from autograder import grading
+from autograder.layout import CourseLayout
+from autograder.references import build_reference_in_subprocess, reference_profile, sha256_file
 
 ROOT = Path(__file__).resolve().parents[2]
 _MARKERS = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$\n?", re.MULTILINE)
@@ -90,8 +95,13 @@ c.Execute.timeout = 180
 '''
 
 
-def make_course(tmp: Path, assignments: list[str], bare: bool = False) -> Path:
-    """Copy config, source/ and release/ of ``assignments`` into ``tmp``; generate them."""
+def make_course(tmp: Path, assignments: list[str], bare: bool = False,
+                reference_cache: Path | None = None) -> Path:
+    """Copy config, source/ and release/ of ``assignments`` into ``tmp``; generate them.
+
+    With ``reference_cache`` (and not ``bare``), each assignment's trusted
+    reference is put in place from that cache (see :func:`seed_reference`).
+    """
     tmp.mkdir(parents=True, exist_ok=True)
     if bare:
         (tmp / "nbgrader_config.py").write_text(BARE_CONFIG)
@@ -101,4 +111,41 @@ def make_course(tmp: Path, assignments: list[str], bare: bool = False) -> Path:
         for step in ("source", "release"):
             shutil.copytree(ROOT / step / assignment, tmp / step / assignment)
         grading.generate_assignment(tmp, assignment)
+        if reference_cache is not None and not bare:
+            seed_reference(tmp, assignment, reference_cache)
     return tmp
+
+
+def seed_reference(course: Path, assignment: str, cache: Path) -> Path:
+    """Put the reference of ``assignment``'s source notebook into ``course``, from ``cache``.
+
+    The grader builds a course's reference by executing the source notebook
+    (``autograder.references``), and rebuilds it whenever the source's SHA-256
+    differs from the one recorded.  Every test course copies the same source,
+    so the test session builds each reference once, with the grader's own
+    function, in the profile the grader would use (the notebook's
+    ``reference_profile``, else ``CNN_COURSE_PROFILE``), and copies it into
+    each course: about a dozen chapter 2 courses no longer execute the same
+    notebook again.  A lock shared by the xdist workers makes one build each.
+    """
+    source = course / "source" / assignment / f"{assignment}.ipynb"
+    profile = (reference_profile(nbformat.read(source, as_version=4))
+               or os.environ.get("CNN_COURSE_PROFILE") or "auto")
+    cached = cache / f"{assignment}-{sha256_file(source)[:16]}-{profile}.json"
+    cache.mkdir(parents=True, exist_ok=True)
+    with (cache / f"{assignment}.lock").open("w") as lock, _locked(lock):
+        if not cached.exists():
+            build_reference_in_subprocess(ROOT / "source" / assignment / f"{assignment}.ipynb", cached)
+    target = CourseLayout.at(course).reference(assignment, assignment)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(cached, target)
+    return target
+
+
+@contextlib.contextmanager
+def _locked(handle):
+    fcntl.flock(handle, fcntl.LOCK_EX)
+    try:
+        yield
+    finally:
+        fcntl.flock(handle, fcntl.LOCK_UN)

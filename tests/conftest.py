@@ -13,16 +13,16 @@ from tests.notebooks.submissions import make_course
 def course_factory(tmp_path_factory):
     """Create scratch course directories with the given assignments generated.
 
-    Their references come from one cache per test run, shared by the xdist
-    workers (``submissions.seed_reference``); ``references=False`` leaves them
-    to the grader (for tests that never grade).
+    Generation and references come from one cache per test run, shared by the
+    xdist workers (``submissions.make_course``); ``references=False`` leaves
+    the reference to the grader (for tests that never grade).
     """
     base = tmp_path_factory.getbasetemp()
     cache = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "reference-cache"
 
     def factory(name: str, assignments: list[str], bare: bool = False, references: bool = True):
-        return make_course(tmp_path_factory.mktemp(name), assignments, bare=bare,
-                           reference_cache=cache if references else None)
+        return make_course(tmp_path_factory.mktemp(name), assignments, bare=bare, cache=cache,
+                           references=references)
     return factory
 
 

@@ -18,12 +18,14 @@ def build_model(width=None):
     ])
 '''
 
+# All 60,000 training images (validation split included), so that it trains the same whatever
+# the profile: the grading test grades it in the seconds-long smoke profile, whose lessons
+# shorten ``x_train`` to 1,000 images.
 TUTORIAL_TRAIN = '''
 keras.utils.set_random_seed(1)
 model = build_model()
 model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
-model.fit(preprocess(x_train), y_train, validation_data=(preprocess(x_val), y_val),
-          epochs=3, batch_size=128, verbose=0)
+model.fit(preprocess(x_train_full), y_train_full, epochs=3, batch_size=128, verbose=0)
 ''' + SAVE
 
 # Each: solution-cell overrides, and the message the model cell's feedback must contain.

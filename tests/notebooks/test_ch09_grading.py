@@ -2,10 +2,11 @@
 
 Graded by ``cnn-course grade --jobs 2``, in two runs on one course. In the
 ``cpu`` profile: the instructor's source notebook (its recipe must reach the
-cpu profile's full marks, 99.5 % test accuracy, inside this test) and the
-seed-style tutorial CNN trained for 3 epochs (partial credit). Then, in the
+cpu profile's full marks, 99.5 % test accuracy, inside this test). Then, in the
 ``smoke`` profile (seconds-long lessons; the model grading and its tiers are
-the cpu profile's), everything not graded yet: the blank release and the
+the cpu profile's), everything not graded yet: the seed-style tutorial CNN
+trained for 3 epochs on the 60,000 training images (partial credit), the
+blank release and the
 attacks on the model grading (nothing saved but a printed accuracy, a Lambda
 layer, a dense-only model, a symbolic link, an oversized model) and the
 attempts to buy model credit that the graded run blocks
@@ -68,9 +69,9 @@ def graded(course_factory, beside_model):
     grade = ["--root", str(course), "grade", A, "--jobs", "2", "--quiet"]
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("CNN_COURSE_PROFILE", "cpu")
-        rc_cpu = cli.main([*grade, "--student", "source", "--student", "tutorial"])
+        rc_cpu = cli.main([*grade, "--student", "source"])
         mp.setenv("CNN_COURSE_PROFILE", "smoke")
-        rc_smoke = cli.main(grade)  # the rest: source and tutorial are skipped, already graded
+        rc_smoke = cli.main(grade)  # the rest: the source is skipped, already graded
     return course, (rc_cpu, rc_smoke), grading.cell_scores(course, A)
 
 

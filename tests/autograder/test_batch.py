@@ -119,6 +119,24 @@ def test_bad_submissions_get_precise_messages_and_the_batch_goes_on(course_facto
     notjson = course / "submitted" / "nonb" / A
     notjson.mkdir(parents=True)
     (notjson / f"{A}.ipynb").write_text('{"cells": "nope"}')
+
+    assert cli.main(["--root", str(course), "grade", A, "--quiet"]) == 1
+    out = capsys.readouterr().out
+    assert "trunc" in out and "is not valid JSON (line" in out
+    assert "nonb" in out and "is not a valid Jupyter notebook" in out
+    rows = {r["student_id"]: r for r in csv.DictReader((course / "grades.csv").open())}
+    assert set(rows) == {"alice", "trunc", "empty", "nonb"}
+    assert float(rows["alice"]["raw_score"]) == FULL
+    for student in ("trunc", "empty", "nonb"):
+        assert float(rows[student]["raw_score"]) == 0.0
+    assert "not valid JSON" in (course / "feedback" / "trunc" / A / batch.GRADING_ERROR_FILE).read_text()
+    error = (course / "feedback" / "empty" / A / batch.GRADING_ERROR_FILE).read_text()
+    assert f"contains none of the assignment's notebooks ({A}.ipynb)" in error
+
+
+def test_links_and_notebooks_written_by_the_code_are_left_out_and_flagged(course_factory):
+    """Files, not the gradebook: the flags live in the tamper reports (SQLite is enough)."""
+    course = course_factory("batch-files", [A])
     # A link to the instructor's solutions, and a kernel that writes an extra notebook.
     make_submission(course, A, "linker")
     (course / "submitted" / "linker" / A / "notes.txt").symlink_to(
@@ -127,13 +145,9 @@ def test_bad_submissions_get_precise_messages_and_the_batch_goes_on(course_facto
         "\nimport nbformat\nnbformat.write(nbformat.v4.new_notebook(), 'mine.ipynb')\n")
     make_submission(course, A, "extra", overrides={"ex1_conv_output_size": extra})
 
-    assert cli.main(["--root", str(course), "grade", A, "--quiet"]) == 1
-    out = capsys.readouterr().out
-    assert "trunc" in out and "is not valid JSON (line" in out
-    assert "nonb" in out and "is not a valid Jupyter notebook" in out
+    assert cli.main(["--root", str(course), "grade", A, "--quiet"]) == 0
     rows = {r["student_id"]: r for r in csv.DictReader((course / "grades.csv").open())}
-    assert set(rows) == {"alice", "trunc", "empty", "nonb", "linker", "extra"}
-    assert float(rows["alice"]["raw_score"]) == FULL
+    assert set(rows) == {"linker", "extra"}
     assert float(rows["linker"]["raw_score"]) == FULL  # graded, without the link
     assert "symbolic link in the submission, not graded: notes.txt -> ../../../source" in rows["linker"]["flags"]
     assert not (course / "autograded" / "linker" / A / "notes.txt").exists()
@@ -142,8 +156,3 @@ def test_bad_submissions_get_precise_messages_and_the_batch_goes_on(course_facto
     assert float(rows["extra"]["raw_score"]) == FULL
     assert "mine.ipynb written by the code was renamed mine.ipynb.extra" in rows["extra"]["flags"]
     assert list((course / "feedback" / "extra" / A).glob("*.html"))
-    for student in ("trunc", "empty", "nonb"):
-        assert float(rows[student]["raw_score"]) == 0.0
-    assert "not valid JSON" in (course / "feedback" / "trunc" / A / batch.GRADING_ERROR_FILE).read_text()
-    error = (course / "feedback" / "empty" / A / batch.GRADING_ERROR_FILE).read_text()
-    assert f"contains none of the assignment's notebooks ({A}.ipynb)" in error

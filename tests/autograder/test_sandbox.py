@@ -487,27 +487,13 @@ def test_private_folders_are_removed(workdir, tmp_path):
 # nbgrader end to end
 
 
-SANDBOX_CONFIG = """
-
-# --- added by tests/autograder/test_sandbox.py: grade in the bubblewrap sandbox
-from autograder.sandbox import SandboxedExecute
-c.Autograde.autograde_preprocessors = [SandboxedExecute if p is Execute else p
-                                       for p in c.Autograde.autograde_preprocessors]
-"""
-
-
 @pytest.mark.slow
-def test_nbgrader_autograde_in_the_sandbox(tmp_path):
+def test_nbgrader_autograde_in_the_sandbox(course_factory):
+    """The course's own configuration, its reference already in place under ``.grading``."""
     assignment = "ch02_params_and_memory"
-    course = tmp_path / "course"
-    course.mkdir()
-    config = (ROOT / "nbgrader_config.py").read_text()
-    if "SandboxedExecute" not in config and "RobustExecute" not in config:
-        config += SANDBOX_CONFIG
-    (course / "nbgrader_config.py").write_text(config)
-    for step in ("source", "release"):
-        shutil.copytree(ROOT / step / assignment, course / step / assignment)
-    grading.generate_assignment(course, assignment)
+    course = course_factory("sandbox", [assignment])
+    assert "RobustExecute" in (course / "nbgrader_config.py").read_text()  # the sandboxed kernel
+    assert (course / ".grading").is_dir()
 
     submitted = course / "submitted" / "alice" / assignment
     submitted.mkdir(parents=True)

@@ -25,7 +25,7 @@ TUTORIAL_TRAIN = '''
 keras.utils.set_random_seed(1)
 model = build_model()
 model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
-model.fit(preprocess(x_train_full), y_train_full, epochs=3, batch_size=128, verbose=0)
+model.fit(preprocess(x_train_full), y_train_full, epochs=2, batch_size=128, verbose=0)
 ''' + SAVE
 
 # Each: solution-cell overrides, and the message the model cell's feedback must contain.

@@ -5,7 +5,7 @@ Graded by ``cnn-course grade --jobs 2``, in two runs on one course. In the
 cpu profile's full marks, 99.5 % test accuracy, inside this test). Then, in the
 ``smoke`` profile (seconds-long lessons; the model grading and its tiers are
 the cpu profile's), everything not graded yet: the seed-style tutorial CNN
-trained for 3 epochs on the 60,000 training images (partial credit), the
+trained for 2 epochs on the 60,000 training images (partial credit), the
 blank release and the
 attacks on the model grading (nothing saved but a printed accuracy, a Lambda
 layer, a dense-only model, a symbolic link, an oversized model) and the
@@ -109,7 +109,7 @@ def test_blank_release_scores_zero(graded):
 def test_tutorial_cnn_earns_partial_credit(graded):
     course, _, scores = graded
     message = model_message(course, "tutorial")
-    print(f"\ntutorial CNN, 3 epochs: {message}")
+    print(f"\ntutorial CNN, 2 epochs: {message}")
     score, max_score = scores["tutorial"]["test_model_file"]
     assert 0 < score < max_score, message
     assert scores["tutorial"]["test_preprocess"][0] == scores["tutorial"]["test_preprocess"][1]

@@ -18,7 +18,7 @@ def course_factory(tmp_path_factory):
     the reference to the grader (for tests that never grade).
     """
     base = tmp_path_factory.getbasetemp()
-    cache = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "reference-cache"
+    cache = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "course-cache"
 
     def factory(name: str, assignments: list[str], bare: bool = False, references: bool = True):
         return make_course(tmp_path_factory.mktemp(name), assignments, bare=bare, cache=cache,

@@ -20,7 +20,7 @@ def test_every_source_assignment_is_released():
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_release_matches_a_fresh_generation(course_factory, assignment):
-    course = course_factory(f"release_{assignment}", [assignment], references=False)  # regenerates release/
+    course = course_factory(f"release_{assignment}", [assignment], references=False)  # this run generates it
     for committed in sorted((ROOT / "release" / assignment).rglob("*")):
         if committed.is_dir():
             continue

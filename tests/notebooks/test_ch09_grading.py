@@ -6,10 +6,9 @@ cpu profile's full marks, 99.5 % test accuracy, inside this test). Then, in the
 ``smoke`` profile (seconds-long lessons; the model grading and its tiers are
 the cpu profile's), everything not graded yet: the seed-style tutorial CNN
 trained for 2 epochs on the 60,000 training images (partial credit), the
-blank release and the
-attacks on the model grading (nothing saved but a printed accuracy, a Lambda
-layer, a dense-only model, a symbolic link, an oversized model) and the
-attempts to buy model credit that the graded run blocks
+blank release, the attacks on the model grading (nothing saved but a printed
+accuracy, a Lambda layer, a dense-only model, a symbolic link, an oversized
+model) and the attempts to buy model credit that the graded run blocks
 (``ch09_cases.BLOCKED``: memorizing or training on the test set, reading the
 data files, models submitted beside the notebook, pasted weights, a model
 file made before the training cell, reading the notebook file). The second

@@ -76,45 +76,57 @@ def probe_payloads(outputs: list) -> list[dict]:
     return payloads
 
 
-def _short(value: Any, limit: int = 160) -> str:
-    text = repr(value)
+def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _case_failure(name: str, index: int, want_rec: dict, got_rec: Any,
-                  rtol: float, atol: float) -> str | None:
-    """Why case ``index`` failed, or None if it passed.  Never shows the reference output."""
-    label = f"{name}, hidden case {index + 1}: input {_short(want_rec.get('input'))}"
+def _short(value: Any, limit: int = 160) -> str:
+    return _clip(repr(value), limit)
+
+
+def classify_case(want_rec: dict, got_rec: Any, rtol: float, atol: float) -> tuple[str, str]:
+    """``(status, detail)`` of one hidden case; the one place a case's outcome is decided.
+
+    ``status`` is ``passed``, ``missing`` (no record), ``altered`` (the hidden input was
+    changed before the function saw it), ``error`` (``detail``: the exception) or ``wrong``
+    (``detail``: the returned value, shortened).  Never holds the reference output.
+    """
     if not isinstance(got_rec, dict):
-        return f"{label}: no result was recorded"
+        return "missing", ""
     if got_rec.get("input") != want_rec.get("input"):
-        return f"{label}: the hidden input was altered before your function saw it"
+        return "altered", ""
     if "error" in got_rec:
         err = got_rec["error"] if isinstance(got_rec["error"], dict) else {}
-        return f"{label}: raised {err.get('type', 'an error')}: {err.get('message', '')}"
+        return "error", f"{err.get('type', 'an error')}: {err.get('message', '')}"
     if "output" not in got_rec:
-        return f"{label}: no result was recorded"
+        return "missing", ""
     if not values_match(got_rec["output"], want_rec.get("output"), rtol, atol):
-        return f"{label}: returned {_short(got_rec['output'])}, which is not correct"
-    return None
+        return "wrong", _short(got_rec["output"])
+    return "passed", ""
 
 
-def case_record(name: str, index: int, want_rec: dict, got_rec: Any, reason: str | None) -> dict:
-    """What the instructor's item analysis keeps of one hidden case (no reference output).
+def case_failure(name: str, index: int, want_rec: dict, status: str, detail: str) -> str | None:
+    """The student's sentence for a classified case (:func:`classify_case`), None if it passed."""
+    label = f"{name}, hidden case {index + 1}: input {_short(want_rec.get('input'))}"
+    return {"passed": None,
+            "missing": f"{label}: no result was recorded",
+            "altered": f"{label}: the hidden input was altered before your function saw it",
+            "error": f"{label}: raised {detail}",
+            "wrong": f"{label}: returned {detail}, which is not correct"}[status]
+
+
+def case_record(name: str, index: int, want_rec: dict, status: str, detail: str) -> dict:
+    """What the instructor's item analysis keeps of one classified case (no reference output).
 
     ``status``: ``passed``, ``wrong`` (with the returned ``value``), ``error`` (with the
     exception type) or ``missing`` (no record, or the input was altered).
     """
     record = {"probe": name, "case": index + 1, "input": _short(want_rec.get("input"), 80)}
-    if reason is None:
-        return record | {"status": "passed"}
-    if isinstance(got_rec, dict) and got_rec.get("input") == want_rec.get("input"):
-        if "error" in got_rec:
-            err = got_rec["error"] if isinstance(got_rec["error"], dict) else {}
-            return record | {"status": "error", "value": f"raised {err.get('type', 'an error')}"}
-        if "output" in got_rec:
-            return record | {"status": "wrong", "value": _short(got_rec["output"], 80)}
-    return record | {"status": "missing"}
+    if status == "error":
+        return record | {"status": "error", "value": "raised " + detail.split(":", 1)[0]}
+    if status == "wrong":
+        return record | {"status": "wrong", "value": _clip(detail, 80)}
+    return record | {"status": "missing" if status == "altered" else status}
 
 
 def score_cell(outputs: list, reference: list[dict], max_points: float,
@@ -157,8 +169,9 @@ def score_cell(outputs: list, reference: list[dict], max_points: float,
         for i, want_rec in enumerate(want["records"]):
             total += 1
             got_rec = got_records[i] if i < len(got_records) else None
-            reason = _case_failure(name, i, want_rec, got_rec, rtol, atol)
-            cases.append(case_record(name, i, want_rec, got_rec, reason))
+            status, detail = classify_case(want_rec, got_rec, rtol, atol)
+            reason = case_failure(name, i, want_rec, status, detail)
+            cases.append(case_record(name, i, want_rec, status, detail))
             if reason is None:
                 passed += 1
             else:

@@ -49,6 +49,22 @@ def test_partial_credit_and_messages_never_show_reference_values():
     assert "200" not in text
 
 
+def test_item_analysis_records_match_the_messages():
+    """Every case gets one record for the instructor's report, with the same verdict."""
+    recs = [{"input": [1], "output": 100}, {"input": [2], "output": "x" * 200},
+            {"input": [99], "output": [1.0, 2.0]},
+            {"input": [4], "error": {"type": "ValueError", "message": "boom"}}]
+    score = score_cell([payload("f", recs)], REF, 2.0)
+    assert [c["status"] for c in score.cases] == ["passed", "wrong", "missing", "error"]
+    assert score.cases[1]["value"] == repr("x" * 200)[:77] + "..."
+    assert score.cases[3]["value"] == "raised ValueError"
+    assert all("output" not in c and "200" not in str(c) for c in score.cases)
+    assert len(score.failures) == 3
+    missing = score_cell([], REF, 2.0)
+    assert [c["status"] for c in missing.cases] == ["missing"] * 4
+    assert all("no result was recorded" in f for f in missing.failures)
+
+
 def test_missing_or_duplicated_probes():
     assert score_cell([], REF, 2.0).points == 0
     recs = [{"input": [i], "output": 0} for i in (1, 2, 3, 4)]

@@ -13,6 +13,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from autograder import lifeline
+
 
 class GradingError(RuntimeError):
     """An nbgrader step failed as a whole (not one student's notebook)."""
@@ -24,9 +26,11 @@ def run_nbgrader(course_root: Path, *args: str, timeout: float | None = None,
     """Run ``nbgrader ARGS...`` in ``course_root`` and return the finished process.
 
     ``unset``: environment variables the process does not inherit; ``env``: extra ones.
+    The process dies with this one (:mod:`autograder.lifeline`).
     """
     extra = env or {}
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL=os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2"), **extra)
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL=os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2"),
+               **lifeline.parent_env(), **extra)
     for name in unset:
         env.pop(name, None)
     # nbgrader runs `alembic` and kernels from PATH: put this interpreter's bin first.

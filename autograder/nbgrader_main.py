@@ -9,11 +9,17 @@ uses.  Setting the module to ``None`` in :data:`sys.modules` is Python's
 documented way to make its import fail, and jsonschema then simply leaves
 those two formats unchecked.  ``cnn-course grade`` starts one nbgrader
 process per submission, so the saving counts per submission.
+
+It also dies with the process that started it (:mod:`autograder.lifeline`),
+so a killed grading worker leaves no orphaned nbgrader behind.
 """
 
 import sys
 
+from autograder.lifeline import die_with_parent
+
 sys.modules.setdefault("rfc3987_syntax", None)
+die_with_parent()
 
 from nbgrader.apps.nbgraderapp import main  # after rfc3987_syntax is blocked
 

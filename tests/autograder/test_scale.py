@@ -161,6 +161,10 @@ def test_killed_dask_worker_on_postgres_is_recorded_once_and_the_rerun_resumes(p
     workers = {p.pid for p in procs[1:]}
     victim = next(pid for pid in _grading("slow_dask") for pid in [_parent(pid)] if pid in workers)
     os.kill(victim, signal.SIGKILL)
+    deadline = time.monotonic() + 10  # its nbgrader dies with it (autograder.lifeline): no orphan
+    while _grading("slow_dask") and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _grading("slow_dask"), "the killed worker's nbgrader process went on grading"
     out, _ = coordinator.communicate(timeout=900)
 
     assert coordinator.returncode == 1, out

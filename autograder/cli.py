@@ -21,6 +21,7 @@ from pathlib import Path
 from autograder import batch, grading
 from autograder.layout import CourseLayout
 from autograder.references import build_reference
+from autograder.similarity import DISPLAY_THRESHOLD
 
 
 def assignments(root: Path) -> list[str]:
@@ -114,7 +115,8 @@ def _cmd_grade(args) -> int:
 def _cmd_report(args) -> int:
     from autograder.report import write_report
 
-    path = write_report(args.root, args.assignment, args.out, similarity=not args.no_similarity)
+    path = write_report(args.root, args.assignment, args.out, similarity=not args.no_similarity,
+                        threshold=args.similarity_threshold)
     print(f"report written to {path}")
     return 0
 
@@ -154,6 +156,17 @@ def add_flags_column(csv_path: Path, root: Path, failed: dict[str, str]) -> None
         writer = csv.DictWriter(f, fieldnames=fields)
         writer.writeheader()
         writer.writerows(rows)
+
+
+def _share(text: str) -> float:
+    """argparse type: a number in (0, 1]."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a share between 0 (excluded) and 1")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -200,6 +213,9 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("assignment")
     rep.add_argument("--out", type=Path, help="folder to write to (default: reports/ASSIGNMENT)")
     rep.add_argument("--no-similarity", action="store_true", help="skip the similarity check")
+    rep.add_argument("--similarity-threshold", type=_share, default=DISPLAY_THRESHOLD, metavar="SHARE",
+                     help="list pairs whose shared answer code is at least this share of either "
+                          f"submission's (0-1, default {DISPLAY_THRESHOLD})")
     rep.set_defaults(func=_cmd_report)
     return parser
 

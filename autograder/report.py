@@ -34,7 +34,7 @@ from pathlib import Path
 from autograder import grading
 from autograder.batch.ledger import GRADING_ERROR_FILE
 from autograder.layout import CourseLayout
-from autograder.similarity import SimilarPair, pair_html, similar_pairs
+from autograder.similarity import DISPLAY_THRESHOLD, SimilarPair, pair_html, similar_pairs
 
 __all__ = ["ItemAnalysis", "analyse", "write_report"]
 
@@ -62,8 +62,12 @@ def _mean(values: list[float]) -> float:
     return sum(values) / len(values) if values else 0.0
 
 
-def analyse(root: Path, assignment: str, similarity: bool = True) -> ItemAnalysis:
-    """Compute the item analysis of ``assignment`` in the course at ``root``."""
+def analyse(root: Path, assignment: str, similarity: bool = True,
+            threshold: float = DISPLAY_THRESHOLD) -> ItemAnalysis:
+    """Compute the item analysis of ``assignment`` in the course at ``root``.
+
+    ``threshold``: the similarity from which a pair is listed (:func:`similar_pairs`).
+    """
     layout = CourseLayout.at(root)
     scores = grading.cell_scores(root, assignment)
     records = {}
@@ -118,7 +122,7 @@ def analyse(root: Path, assignment: str, similarity: bool = True) -> ItemAnalysi
                                                             else []) if line.startswith("Reason: ")]
             ungraded[student] = reasons[0] if reasons else "not graded yet"
     flags = {s: r.get("flags", []) for s, r in records.items() if r.get("flags")}
-    pairs = similar_pairs(root, assignment, graded) if similarity else []
+    pairs = similar_pairs(root, assignment, graded, threshold) if similarity else []
     return ItemAnalysis(assignment, totals, max_total, items, cases, wrong_answers, seconds, flags,
                         ungraded, pairs)
 
@@ -197,9 +201,9 @@ WRONG_COLUMNS = ["cell", "probe", "case", "input", "value", "count", "share"]
 
 
 def write_report(root: Path, assignment: str, out_dir: Path | None = None,
-                 similarity: bool = True) -> Path:
+                 similarity: bool = True, threshold: float = DISPLAY_THRESHOLD) -> Path:
     """Write the report (HTML + CSV) of ``assignment``; return the HTML file's path."""
-    a = analyse(root, assignment, similarity=similarity)
+    a = analyse(root, assignment, similarity=similarity, threshold=threshold)
     out = Path(out_dir) if out_dir else Path(root) / "reports" / assignment
     out.mkdir(parents=True, exist_ok=True)
     _write_csv(out / "items.csv", a.items, ITEM_COLUMNS)
@@ -230,8 +234,9 @@ time to grade: {timing}.</p>
 <h2>Tamper flags</h2>{_table(flags, ["student", "flag"], "flags")}
 <h2>Not graded</h2>{_table([{"student": s, "reason": r} for s, r in sorted(a.ungraded.items())],
                            ["student", "reason"], "ungraded")}
-<h2>Similar answer code</h2><p>copydetect over the answer cells, release code removed; a flag to look
-at, never a score.</p>{"".join(pair_html(p) for p in a.similar) or "<p>no pair above the threshold</p>"}
+<h2>Similar answer code</h2><p>copydetect over the answer cells, release code removed; pairs sharing
+{threshold:.0%} or more; a flag to look at, never a score.</p>{"".join(pair_html(p) for p in a.similar)
+                                                              or "<p>no such pair</p>"}
 </body></html>"""
     path = out / "index.html"
     path.write_text(page)

@@ -19,7 +19,7 @@ import nbformat
 from autograder.cells import is_solution_cell
 from autograder.layout import CourseLayout
 
-__all__ = ["SimilarPair", "answer_code", "similar_pairs"]
+__all__ = ["DISPLAY_THRESHOLD", "SimilarPair", "answer_code", "similar_pairs"]
 
 DISPLAY_THRESHOLD = 0.5
 """Share of a submission's answer code found in another's, from which a pair is listed."""

@@ -79,6 +79,20 @@ def test_timing_flags_and_similarity(reported):
     assert not [p for p in pairs if "blank" in p]  # no answer code at all
 
 
+def test_similarity_threshold_is_the_instructors(reported, tmp_path, capsys):
+    course, a = reported
+    assert min(p.similarity for p in a.similar) < 0.99  # the default 50 % lists partial overlaps
+    assert cli.main(["--root", str(course), "report", A, "--out", str(tmp_path),
+                     "--similarity-threshold", "0.99"]) == 0
+    page = (tmp_path / "index.html").read_text()
+    assert "pairs sharing\n99% or more" in page
+    listed = {p for p in page.split("<h4>")[1:]}
+    assert listed and all(": 100%</h4>" in p for p in listed)
+    with pytest.raises(SystemExit):
+        cli.main(["--root", str(course), "report", A, "--similarity-threshold", "1.5"])
+    assert "not a share between 0 (excluded) and 1" in capsys.readouterr().err
+
+
 def test_report_never_shows_hidden_test_code_or_reference_outputs(reported):
     course, _ = reported
     page = (course / "reports" / A / "index.html").read_text()

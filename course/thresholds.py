@@ -18,10 +18,13 @@ THRESHOLDS: dict[str, dict[str, dict[str, float]]] = {
         "cpu": {"zero": 0.30, "full": 0.80},
         "gpu": {"zero": 0.30, "full": 0.80},
     },
-    # Chapter 9: MNIST test accuracy of the student's saved model.
+    # Chapter 9: MNIST test accuracy of the student's saved model.  cpu: the reference reached
+    # 99.54-99.62 % after its 8 epochs in the runs the README records (bench/ch09_time_to_accuracy.py;
+    # graded in CI: at least 99.5 %).  gpu: no GPU run is recorded yet (bench/gpu_check.sh is
+    # ready), so the cpu figures apply (its budget is larger: the reference can only do better).
     "ch09_mnist": {
         "cpu": {"zero": 0.980, "full": 0.995},
-        "gpu": {"zero": 0.985, "full": 0.997},
+        "gpu": {"zero": 0.980, "full": 0.995},
     },
     # Chapter 10: Fashion-MNIST test accuracy of the fine-tuned model (images resized to its input).
     # cpu: the reference reached 79.1-80.8 % (3 seeds) and 79.6 % graded, the same network

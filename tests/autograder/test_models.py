@@ -46,7 +46,7 @@ def test_credit_is_linear_between_the_thresholds():
     assert credit(TASK, "cpu", table["full"]) == 1
     assert credit(TASK, "cpu", (table["zero"] + table["full"]) / 2) == pytest.approx(0.5)
     assert credit(TASK, "cpu", 0.5) == 0 and credit(TASK, "cpu", 1.0) == 1
-    assert THRESHOLDS[TASK]["gpu"]["full"] > table["full"], "the gpu profile is stricter"
+    assert THRESHOLDS[TASK]["gpu"]["full"] >= table["full"], "the gpu profile (larger budget) is never looser"
 
 
 def test_a_real_cnn_is_evaluated_on_the_official_test_set(keras, small_cnn_file):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from course.probe import PROBE_MIME
 
@@ -84,49 +84,57 @@ def _short(value: Any, limit: int = 160) -> str:
     return _clip(repr(value), limit)
 
 
-def classify_case(want_rec: dict, got_rec: Any, rtol: float, atol: float) -> tuple[str, str]:
-    """``(status, detail)`` of one hidden case; the one place a case's outcome is decided.
+class CaseOutcome(NamedTuple):
+    """How one hidden case went (:func:`classify_case`); never holds the reference output.
 
     ``status`` is ``passed``, ``missing`` (no record), ``altered`` (the hidden input was
-    changed before the function saw it), ``error`` (``detail``: the exception) or ``wrong``
-    (``detail``: the returned value, shortened).  Never holds the reference output.
+    changed before the function saw it), ``error`` (``value``: the exception type,
+    ``message``: its message) or ``wrong`` (``value``: the returned value, shortened).
     """
+
+    status: str
+    value: str = ""
+    message: str = ""
+
+
+def classify_case(want_rec: dict, got_rec: Any, rtol: float, atol: float) -> CaseOutcome:
+    """The outcome of one hidden case: the one place it is decided."""
     if not isinstance(got_rec, dict):
-        return "missing", ""
+        return CaseOutcome("missing")
     if got_rec.get("input") != want_rec.get("input"):
-        return "altered", ""
+        return CaseOutcome("altered")
     if "error" in got_rec:
         err = got_rec["error"] if isinstance(got_rec["error"], dict) else {}
-        return "error", f"{err.get('type', 'an error')}: {err.get('message', '')}"
+        return CaseOutcome("error", str(err.get("type", "an error")), str(err.get("message", "")))
     if "output" not in got_rec:
-        return "missing", ""
+        return CaseOutcome("missing")
     if not values_match(got_rec["output"], want_rec.get("output"), rtol, atol):
-        return "wrong", _short(got_rec["output"])
-    return "passed", ""
+        return CaseOutcome("wrong", _short(got_rec["output"]))
+    return CaseOutcome("passed")
 
 
-def case_failure(name: str, index: int, want_rec: dict, status: str, detail: str) -> str | None:
-    """The student's sentence for a classified case (:func:`classify_case`), None if it passed."""
+def case_failure(name: str, index: int, want_rec: dict, outcome: CaseOutcome) -> str | None:
+    """The student's sentence for a classified case, None if it passed."""
     label = f"{name}, hidden case {index + 1}: input {_short(want_rec.get('input'))}"
     return {"passed": None,
             "missing": f"{label}: no result was recorded",
             "altered": f"{label}: the hidden input was altered before your function saw it",
-            "error": f"{label}: raised {detail}",
-            "wrong": f"{label}: returned {detail}, which is not correct"}[status]
+            "error": f"{label}: raised {outcome.value}: {outcome.message}",
+            "wrong": f"{label}: returned {outcome.value}, which is not correct"}[outcome.status]
 
 
-def case_record(name: str, index: int, want_rec: dict, status: str, detail: str) -> dict:
+def case_record(name: str, index: int, want_rec: dict, outcome: CaseOutcome) -> dict:
     """What the instructor's item analysis keeps of one classified case (no reference output).
 
     ``status``: ``passed``, ``wrong`` (with the returned ``value``), ``error`` (with the
     exception type) or ``missing`` (no record, or the input was altered).
     """
     record = {"probe": name, "case": index + 1, "input": _short(want_rec.get("input"), 80)}
-    if status == "error":
-        return record | {"status": "error", "value": "raised " + detail.split(":", 1)[0]}
-    if status == "wrong":
-        return record | {"status": "wrong", "value": _clip(detail, 80)}
-    return record | {"status": "missing" if status == "altered" else status}
+    if outcome.status == "error":
+        return record | {"status": "error", "value": f"raised {outcome.value}"}
+    if outcome.status == "wrong":
+        return record | {"status": "wrong", "value": _clip(outcome.value, 80)}
+    return record | {"status": "missing" if outcome.status == "altered" else outcome.status}
 
 
 def score_cell(outputs: list, reference: list[dict], max_points: float,
@@ -169,9 +177,9 @@ def score_cell(outputs: list, reference: list[dict], max_points: float,
         for i, want_rec in enumerate(want["records"]):
             total += 1
             got_rec = got_records[i] if i < len(got_records) else None
-            status, detail = classify_case(want_rec, got_rec, rtol, atol)
-            reason = case_failure(name, i, want_rec, status, detail)
-            cases.append(case_record(name, i, want_rec, status, detail))
+            outcome = classify_case(want_rec, got_rec, rtol, atol)
+            reason = case_failure(name, i, want_rec, outcome)
+            cases.append(case_record(name, i, want_rec, outcome))
             if reason is None:
                 passed += 1
             else:
